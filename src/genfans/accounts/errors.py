@@ -1,0 +1,26 @@
+from genfans.core.errors import Conflict, DomainError, RateLimited, ValidationError
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    default_message = "An account with this email already exists."
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    default_message = "Invalid email or password."
+
+
+class TooManySignInAttempts(RateLimited):
+    code = "too_many_sign_in_attempts"
+    default_message = "Too many failed sign-in attempts. Try again in a few minutes."
+
+
+class WeakPassword(ValidationError):
+    code = "weak_password"
+    default_message = "Choose a stronger password."
+
+
+class InvalidEmail(ValidationError):
+    code = "invalid_email"
+    default_message = "Enter a valid email address."

@@ -1,0 +1,31 @@
+"""Failed sign-in throttling, shared by every web and worker process through the cache."""
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+def _keys(email: str, ip_address: str | None) -> list[str]:
+    keys = [f"signin-fail:email:{email.lower()}"]
+    if ip_address:
+        keys.append(f"signin-fail:ip:{ip_address}")
+    return keys
+
+
+def is_throttled(*, email: str, ip_address: str | None) -> bool:
+    limit = settings.SIGN_IN_MAX_FAILURES
+    # The per-IP budget is wider so one office behind a NAT is not locked out by one user.
+    counts = cache.get_many(_keys(email, ip_address))
+    return any(count >= (limit if ":email:" in key else limit * 4) for key, count in counts.items())
+
+
+def record_failure(*, email: str, ip_address: str | None) -> None:
+    for key in _keys(email, ip_address):
+        cache.add(key, 0, timeout=settings.SIGN_IN_LOCKOUT_SECONDS)
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=settings.SIGN_IN_LOCKOUT_SECONDS)
+
+
+def reset(*, email: str) -> None:
+    cache.delete(f"signin-fail:email:{email.lower()}")

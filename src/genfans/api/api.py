@@ -1,0 +1,14 @@
+from ninja import NinjaAPI
+
+from genfans.api import accounts, errors
+
+api = NinjaAPI(
+    title="GenFans API",
+    version="1.0",
+    description="Team-scoped API: authenticate with the session cookie or `Authorization: "
+    'Bearer <team API key>`. Errors are `{"error": {"code", "message"}}`.',
+    urls_namespace="api",
+)
+errors.install(api)
+
+api.add_router("", accounts.router)

@@ -1,0 +1,39 @@
+"""`genfans`: the one entry point. Every subcommand is a Django management command."""
+
+import os
+import sys
+
+COMMANDS = {
+    "run": "dev: migrate, seed if empty, serve on 127.0.0.1:8000 with an in-process worker",
+    "serve": "production server (gunicorn, several workers)",
+    "worker": "background worker (jobs, emails, periodic work)",
+    "migrate": "apply database migrations",
+    "makemigrations": "create migrations after model changes",
+    "seed": "load plans, pricing rules and the reference catalog (idempotent)",
+    "createsuperuser": "create a staff account for /admin/",
+    "shell": "Python shell with the app loaded",
+}
+
+USAGE = "usage: genfans <command> [options]   (genfans <command> --help for its options)\n\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "genfans.config.settings")
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        width = max(len(name) for name in COMMANDS)
+        lines = [f"  {name.ljust(width)}  {text}" for name, text in COMMANDS.items()]
+        sys.stdout.write(
+            USAGE + "commands:\n" + "\n".join(lines) + "\n\n"
+            "Any other Django management command works too (genfans help --all).\n"
+        )
+        return
+    if argv[0] == "help" and argv[1:] == ["--all"]:
+        argv = ["help"]
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["genfans", *argv])
+
+
+if __name__ == "__main__":
+    main()

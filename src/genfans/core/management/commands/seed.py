@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from genfans.core.seeding import SEEDERS
+
+
+class Command(BaseCommand):
+    help = "Load plans, pricing rules and the reference catalog. Idempotent: re-running updates."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--if-empty", action="store_true", help="only seed an empty database")
+
+    def handle(self, *args, if_empty=False, **options):
+        from genfans.billing.models import Plan
+
+        if if_empty and Plan.objects.exists():
+            return
+        for name, seeder in SEEDERS:
+            with transaction.atomic():
+                count = seeder()
+            self.stdout.write(f"seeded {name}: {count}")

@@ -1,0 +1,45 @@
+"""Keyset pagination over (created_at, id), newest first: stable under inserts, O(limit)."""
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from genfans.core.errors import ValidationError
+
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def _encode(obj: Any) -> str:
+    raw = json.dumps([obj.created_at.isoformat(), str(obj.pk)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, pk = json.loads(raw)
+        return datetime.fromisoformat(created), str(pk)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError("The cursor is not valid.", field="cursor") from exc
+
+
+def paginate(queryset: QuerySet, *, limit: int = 20, cursor: str | None = None) -> Page:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
+    queryset = queryset.order_by("-created_at", "-pk")
+    if cursor:
+        created, pk = _decode(cursor)
+        queryset = queryset.filter(Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk))
+    rows = list(queryset[: limit + 1])
+    next_cursor = _encode(rows[limit - 1]) if len(rows) > limit else None
+    return Page(items=rows[:limit], next_cursor=next_cursor)

@@ -1,0 +1,8 @@
+NAV = [
+    ("dashboard", "Dashboard", "/dashboard/"),
+]
+
+
+def dashboard(request):
+    """The dashboard shell's navigation; each app adds its entry to NAV."""
+    return {"nav": NAV, "current_team": getattr(request, "team", None)}

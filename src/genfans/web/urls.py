@@ -1,0 +1,11 @@
+from django.urls import path
+
+from genfans.web.views import auth, dashboard, public
+
+urlpatterns = [
+    path("", public.landing, name="landing"),
+    path("sign-in", auth.sign_in, name="sign-in"),
+    path("sign-up", auth.sign_up, name="sign-up"),
+    path("sign-out", auth.sign_out, name="sign-out"),
+    path("dashboard/", dashboard.home, name="dashboard"),
+]
