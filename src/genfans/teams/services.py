@@ -1,10 +1,9 @@
 from django.db import transaction
 
 from genfans.billing.models import Plan
+from genfans.billing.selectors import FREE_PLAN_CODE
 from genfans.teams.activity import activity_record
 from genfans.teams.models import Action, Role, Team, TeamMember
-
-FREE_PLAN_CODE = "free"
 
 
 def team_create(*, owner, name: str, ip_address: str | None = None) -> Team:
