@@ -1,6 +1,7 @@
 """Browser tests: Playwright driving Debian's Chromium against pytest-django's live server."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -36,5 +37,8 @@ def _allow_async_unsafe():
 
 
 def pytest_collection_modifyitems(items):
+    # A conftest hook sees the whole session's items, not only this folder's.
+    here = Path(__file__).parent
     for item in items:
-        item.add_marker(pytest.mark.browser)
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
