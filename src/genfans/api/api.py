@@ -1,8 +1,7 @@
-from ninja import NinjaAPI
-
 from genfans.api import accounts, errors
+from genfans.api.openapi import GenFansAPI
 
-api = NinjaAPI(
+api = GenFansAPI(
     title="GenFans API",
     version="1.0",
     description="Team-scoped API: authenticate with the session cookie or `Authorization: "

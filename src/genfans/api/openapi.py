@@ -1,0 +1,47 @@
+"""The API object: every operation documents the error body it may answer with."""
+
+from ninja import NinjaAPI
+
+ERROR_STATUSES = {
+    "400": "Invalid request (validation_error and other codes)",
+    "401": "Not signed in, or no valid API key",
+    "402": "Not enough credits (insufficient_credits)",
+    "403": "Not allowed for your role",
+    "404": "Not found in your team",
+    "409": "Conflicts with the current state",
+    "413": "Upload too large",
+    "429": "Too many requests or queued jobs",
+}
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "object"},
+            },
+        }
+    },
+}
+
+
+class GenFansAPI(NinjaAPI):
+    """Errors are mapped once (api/errors.py) for every route, so they are documented once."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        error_ref = {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        }
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in ERROR_STATUSES.items():
+                    responses.setdefault(status, {"description": description, **error_ref})
+        return schema
