@@ -156,7 +156,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "genfans.storage.backends.SignedFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -166,6 +166,12 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Request bodies other than files (JSON, form fields) stay small; uploaded files above
+# FILE_UPLOAD_MAX_MEMORY_SIZE spool to a temporary file. Uploads are capped at
+# MAX_UPLOAD_BYTES by the upload service (HTTP 413); cap the body at the proxy too.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 WHITENOISE_USE_FINDERS = DEBUG
 
 # Console in development (emails are printed), SMTP in production.
@@ -230,6 +236,24 @@ AWS_S3_BUCKET = env_str("AWS_S3_BUCKET")
 AWS_REGION = env_str("AWS_REGION", "us-east-1")
 AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL")
 CLOUDFRONT_DOMAIN = env_str("CLOUDFRONT_DOMAIN")
+# Signed CloudFront URLs (optional): the key pair id and its PEM private key.
+CLOUDFRONT_KEY_ID = env_str("CLOUDFRONT_KEY_ID")
+CLOUDFRONT_PRIVATE_KEY = env_str("CLOUDFRONT_PRIVATE_KEY").replace("\\n", "\n")
+if AWS_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "genfans.storage.backends.S3AssetStorage",
+        "OPTIONS": {
+            "bucket_name": AWS_S3_BUCKET,
+            "region_name": AWS_REGION,
+            "endpoint_url": AWS_S3_ENDPOINT_URL or None,
+            "access_key": AWS_ACCESS_KEY_ID or None,
+            "secret_key": AWS_SECRET_ACCESS_KEY or None,
+            "addressing_style": "path" if AWS_S3_ENDPOINT_URL else None,
+            "custom_domain": CLOUDFRONT_DOMAIN or None,
+            "cloudfront_key_id": CLOUDFRONT_KEY_ID or None,
+            "cloudfront_key": CLOUDFRONT_PRIVATE_KEY.encode() or None,
+        },
+    }
 
 LOGGING = {
     "version": 1,

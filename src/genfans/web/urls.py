@@ -1,6 +1,7 @@
 from django.urls import path
 
 from genfans.web.views import auth, dashboard, public
+from genfans.web.views.media import media
 
 urlpatterns = [
     path("", public.landing, name="landing"),
@@ -8,4 +9,5 @@ urlpatterns = [
     path("sign-up", auth.sign_up, name="sign-up"),
     path("sign-out", auth.sign_out, name="sign-out"),
     path("dashboard/", dashboard.home, name="dashboard"),
+    path("media/<path:key>", media, name="media"),
 ]
