@@ -1,4 +1,4 @@
-from genfans.api import accounts, errors
+from genfans.api import accounts, errors, uploads
 from genfans.api.openapi import GenFansAPI
 
 api = GenFansAPI(
@@ -11,3 +11,4 @@ api = GenFansAPI(
 errors.install(api)
 
 api.add_router("", accounts.router)
+api.add_router("", uploads.router)

@@ -1,0 +1,119 @@
+"""Uploads: images a team sends us (training photos, face-swap inputs).
+
+Accepted by content, never by name: Pillow must identify the bytes as JPEG, PNG or WebP.
+The image is decoded, turned upright from its EXIF orientation and re-encoded without any
+metadata (EXIF, GPS, XMP, comments), so what we store is pixels we have decoded ourselves.
+Every check runs before anything is written: a rejected upload stores nothing.
+"""
+
+import io
+import warnings
+
+from django.conf import settings
+from django.db import transaction
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from genfans.storage.errors import FileTooLarge, ImageTooLarge, InvalidImage, UnsupportedFileType
+from genfans.storage.models import Asset, AssetKind
+from genfans.storage.services import asset_create
+
+FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MAX_SIDE = 12_000
+MAX_PIXELS = 50_000_000
+_SAVE_OPTIONS = {
+    "JPEG": {"quality": 92},
+    "PNG": {"optimize": False},
+    "WEBP": {"quality": 90, "method": 4},
+}
+
+
+def _read_limited(file) -> bytes:
+    limit = settings.MAX_UPLOAD_BYTES
+    size = getattr(file, "size", None)
+    if size is not None and size > limit:
+        raise FileTooLarge(
+            f"The file is larger than {limit // (1024 * 1024)} MB.", max_bytes=limit, field="file"
+        )
+    file.seek(0)
+    data = file.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(
+            f"The file is larger than {limit // (1024 * 1024)} MB.", max_bytes=limit, field="file"
+        )
+    if not data:
+        raise InvalidImage("The file is empty.", field="file")
+    return data
+
+
+def _decode(data: bytes) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+    except UnidentifiedImageError:
+        raise UnsupportedFileType(field="file") from None
+    except Image.DecompressionBombError:
+        raise ImageTooLarge(field="file") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InvalidImage(field="file") from exc
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise InvalidImage(field="file")
+    # Checked from the header, before a single pixel is decompressed.
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        raise ImageTooLarge(
+            f"Images may be at most {MAX_SIDE} pixels a side and "
+            f"{MAX_PIXELS // 1_000_000} megapixels; this one is {width}×{height}.",
+            field="file",
+            width=width,
+            height=height,
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(field="file") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InvalidImage(field="file") from exc
+    return image
+
+
+def _clean(image: Image.Image) -> tuple[bytes, int, int]:
+    """Upright, metadata-free re-encoding in the image's own format."""
+    fmt = image.format
+    upright = ImageOps.exif_transpose(image)
+    icc_profile = image.info.get("icc_profile")
+    if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
+        upright = upright.convert("RGB")
+    elif fmt == "PNG" and upright.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I;16"):
+        upright = upright.convert("RGBA")
+    elif fmt == "WEBP" and upright.mode not in ("RGB", "RGBA"):
+        has_alpha = "A" in upright.getbands() or "transparency" in upright.info
+        upright = upright.convert("RGBA" if has_alpha else "RGB")
+    upright.info = {}  # drop EXIF, XMP, comments and text chunks carried over from the source
+    options = dict(_SAVE_OPTIONS[fmt])
+    if icc_profile:  # colour, not metadata: without it colours shift
+        options["icc_profile"] = icc_profile
+    out = io.BytesIO()
+    upright.save(out, format=fmt, **options)
+    return out.getvalue(), upright.width, upright.height
+
+
+def upload_validate(*, file) -> tuple[bytes, str, int, int]:
+    """The cleaned bytes, content type and dimensions of an acceptable upload; raises else."""
+    image = _decode(_read_limited(file))
+    content_type = FORMATS[image.format]
+    content, width, height = _clean(image)
+    return content, content_type, width, height
+
+
+@transaction.atomic(durable=True)
+def upload_create(*, team, user, file) -> Asset:
+    content, content_type, width, height = upload_validate(file=file)
+    return asset_create(
+        team=team,
+        kind=AssetKind.UPLOAD,
+        content=content,
+        content_type=content_type,
+        width=width,
+        height=height,
+    )

@@ -1,0 +1,146 @@
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from genfans.core.errors import NotFound
+from genfans.storage.models import Asset
+from genfans.storage.selectors import asset_get_for_team
+from tests.factories import make_api_key, make_user
+from tests.storage.images import image_bytes, jpeg_with_exif, png_claiming_size
+
+URL = "/api/uploads"
+
+
+def stored_files(settings) -> list:
+    root = settings.MEDIA_ROOT
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def post(client, content: bytes, name="photo.jpg", content_type="image/jpeg", **extra):
+    upload = SimpleUploadedFile(name, content, content_type=content_type)
+    return client.post(URL, {"file": upload}, **extra)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type", "mode"),
+    [("JPEG", "image/jpeg", "RGB"), ("PNG", "image/png", "RGBA"), ("WEBP", "image/webp", "RGB")],
+)
+def test_accepted_formats(owner_client, team, settings, fmt, content_type, mode):
+    response = post(owner_client, image_bytes(fmt, size=(64, 48), mode=mode, color=(1, 2, 3)))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["width"], body["height"], body["content_type"]) == (64, 48, content_type)
+    asset = Asset.objects.get()
+    assert str(asset.id) == body["id"]
+    assert asset.kind == "upload"
+    assert asset.team == team
+    assert asset.storage_key.startswith(f"teams/{team.id}/upload/")
+    assert body["url"].startswith(settings.BASE_URL + "/media/" + asset.storage_key + "?")
+    assert asset.expires_at is not None
+    assert len(stored_files(settings)) == 1
+
+
+def test_type_comes_from_content_not_name(owner_client):
+    response = post(owner_client, image_bytes("PNG"), name="photo.jpg", content_type="image/jpeg")
+    assert response.status_code == 201
+    assert response.json()["content_type"] == "image/png"
+    assert Asset.objects.get().storage_key.endswith(".png")
+
+
+def test_exif_orientation_is_applied_and_metadata_stripped(owner_client, client):
+    response = post(owner_client, jpeg_with_exif(orientation=6, size=(40, 30)))
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["width"], body["height"]) == (30, 40)  # turned upright
+    stored = client.get(body["url"].removeprefix("http://127.0.0.1:8000"))
+    image = Image.open(io.BytesIO(b"".join(stored.streaming_content)))
+    assert image.size == (30, 40)
+    exif = image.getexif()
+    assert len(exif) == 0
+    assert not exif.get_ifd(0x8825)  # no GPS
+    assert "exif" not in image.info
+
+
+def test_upload_with_api_key(client, team):
+    key = make_api_key(team=team)
+    response = post(client, image_bytes("WEBP"), HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.status_code == 201
+    assert Asset.objects.get().team == team
+
+
+def test_anonymous_upload_is_refused(client, db, settings):
+    response = post(client, image_bytes())
+    assert response.status_code == 401
+    assert Asset.objects.count() == 0
+
+
+REJECTIONS = [
+    pytest.param(b"hello, I am text", 400, "unsupported_file_type", id="text"),
+    pytest.param(b"%PDF-1.7\n%\xe2\xe3", 400, "unsupported_file_type", id="pdf"),
+    pytest.param(image_bytes("GIF", mode="P", color=1), 400, "unsupported_file_type", id="gif"),
+    pytest.param(image_bytes("BMP"), 400, "unsupported_file_type", id="bmp"),
+    pytest.param(image_bytes("TIFF"), 400, "unsupported_file_type", id="tiff"),
+    pytest.param(
+        b"<svg xmlns='http://www.w3.org/2000/svg'/>", 400, "unsupported_file_type", id="svg"
+    ),
+    pytest.param(png_claiming_size(30_000, 30_000), 400, "image_too_large", id="png-bomb"),
+    pytest.param(png_claiming_size(12_001, 1), 400, "image_too_large", id="absurd-width"),
+    pytest.param(png_claiming_size(8_000, 8_000), 400, "image_too_large", id="too-many-pixels"),
+    pytest.param(
+        image_bytes("JPEG", size=(300, 300))[:400], 400, "invalid_image", id="truncated-jpeg"
+    ),
+    pytest.param(
+        image_bytes("PNG", size=(300, 300))[:60], 400, "invalid_image", id="truncated-png"
+    ),
+]
+
+
+@pytest.mark.parametrize(("content", "status", "code"), REJECTIONS)
+def test_rejections_store_nothing(owner_client, settings, content, status, code):
+    response = post(owner_client, content, name="innocent.jpg")
+    assert response.status_code == status, response.content
+    assert response.json()["error"]["code"] == code
+    assert Asset.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_empty_file_is_rejected(owner_client, settings):
+    response = post(owner_client, b"")
+    assert response.status_code == 400
+    assert Asset.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_missing_file_field_is_rejected(owner_client, settings):
+    response = owner_client.post(URL, {"other": "x"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert Asset.objects.count() == 0
+
+
+def test_file_over_20_mb_answers_413(owner_client, settings):
+    assert settings.MAX_UPLOAD_BYTES == 20 * 1024 * 1024
+    content = image_bytes("JPEG") + b"\0" * (20 * 1024 * 1024)
+    response = post(owner_client, content)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "file_too_large"
+    assert Asset.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_file_of_exactly_the_limit_is_not_rejected_for_size(owner_client, settings):
+    settings.MAX_UPLOAD_BYTES = 2000
+    jpeg = image_bytes("JPEG", size=(8, 8))
+    padded = jpeg + b"\0" * (2000 - len(jpeg))  # trailing bytes after EOI are ignored
+    assert post(owner_client, padded).status_code == 201
+    assert post(owner_client, padded + b"\0").status_code == 413
+
+
+def test_uploads_are_team_scoped(owner_client, team):
+    asset_id = post(owner_client, image_bytes()).json()["id"]
+    other_team = make_user().memberships.get().team
+    with pytest.raises(NotFound):
+        asset_get_for_team(team=other_team, asset_id=asset_id)
+    assert asset_get_for_team(team=team, asset_id=asset_id, kind="upload").id.hex
