@@ -1,7 +1,9 @@
 """The seeders `genfans seed` runs, in order. Each is idempotent and returns a row count."""
 
 from genfans.billing.seed import seed_plans
+from genfans.credits.seed import seed_pricing_rules
 
 SEEDERS = [
     ("plans", seed_plans),
+    ("pricing rules", seed_pricing_rules),
 ]

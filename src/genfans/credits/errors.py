@@ -1,0 +1,18 @@
+from genfans.core.errors import DomainError, ValidationError
+
+
+class InsufficientCredits(DomainError):
+    """Not enough available credits; details: `needed`, `available`. HTTP 402 (api/errors.py)."""
+
+    code = "insufficient_credits"
+    default_message = "Not enough credits for this. Upgrade your plan or wait for your renewal."
+
+
+class InvalidPricingParams(ValidationError):
+    code = "invalid_params"
+    default_message = "These parameters cannot be priced."
+
+
+class OperationUnavailable(ValidationError):
+    code = "operation_unavailable"
+    default_message = "This operation is not available right now."
