@@ -24,3 +24,18 @@ class WeakPassword(ValidationError):
 class InvalidEmail(ValidationError):
     code = "invalid_email"
     default_message = "Enter a valid email address."
+
+
+class WrongPassword(ValidationError):
+    code = "wrong_password"
+    default_message = "That password is not correct."
+
+
+class InvalidResetLink(ValidationError):
+    code = "invalid_reset_link"
+    default_message = "This password reset link is invalid or has expired. Ask for a new one."
+
+
+class InvalidName(ValidationError):
+    code = "invalid_name"
+    default_message = "Enter a name of at most 150 characters."

@@ -7,6 +7,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from genfans.core.models import BaseModel
 
@@ -44,6 +45,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Part of every session's auth hash: bumping it ends all sessions but the ones re-signed
+    # with `update_session_auth_hash`, whatever the session backend (DB, cache, signed cookie).
+    session_epoch = models.PositiveIntegerField(default=0)
 
     objects = UserManager()
     all_objects = models.Manager()
@@ -64,6 +68,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def display_name(self) -> str:
         return self.name or self.email.split("@")[0]
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def _get_session_auth_hash(self, secret=None):
+        return salted_hmac(
+            "genfans.accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class ApiKey(BaseModel):

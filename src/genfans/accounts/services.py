@@ -1,54 +1,70 @@
+import uuid
+
 from django.contrib.auth import authenticate
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
+from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
 
 from genfans.accounts import throttle
 from genfans.accounts.errors import (
     EmailTaken,
     InvalidCredentials,
-    InvalidEmail,
+    InvalidResetLink,
     TooManySignInAttempts,
-    WeakPassword,
+    WrongPassword,
 )
-from genfans.accounts.models import User
+from genfans.accounts.models import ApiKey, User
+from genfans.accounts.selectors import api_key_get_for_team
+from genfans.accounts.tasks import password_reset_email_send
+from genfans.accounts.validation import email_normalize, name_clean, password_check_strength
+from genfans.core.errors import ValidationError
+from genfans.core.transactions import enqueue_on_commit
 from genfans.teams.activity import activity_record
-from genfans.teams.models import Action
-from genfans.teams.services import team_create
+from genfans.teams.errors import InvitationEmailMismatch, LastOwner
+from genfans.teams.models import Action, Role, TeamMember
+from genfans.teams.selectors import invitation_get_open, membership_get
+from genfans.teams.services import invitation_join, team_create, team_owner_require
+
+__all__ = ["email_normalize", "user_authenticate", "user_sign_up"]
 
 
-def _check_password_strength(password: str, user: User | None = None) -> None:
-    try:
-        validate_password(password, user=user)
-    except DjangoValidationError as exc:
-        raise WeakPassword(" ".join(exc.messages), field="password") from exc
-
-
-def email_normalize(email: str) -> str:
-    email = (email or "").strip().lower()
-    try:
-        validate_email(email)
-    except DjangoValidationError as exc:
-        raise InvalidEmail(field="email") from exc
-    return email
+def _user_team(user):
+    membership = membership_get(user=user)
+    return membership.team if membership else None
 
 
 @transaction.atomic(durable=True)
 def user_sign_up(
-    *, email: str, password: str, name: str = "", ip_address: str | None = None
+    *,
+    email: str,
+    password: str,
+    name: str = "",
+    ip_address: str | None = None,
+    invite_id=None,
 ) -> User:
-    """Create an account and, with it, a team the new user owns."""
+    """Create an account with a team the new user owns, or, coming through an invitation,
+    as a member of the inviting team (no team of their own)."""
     email = email_normalize(email)
-    _check_password_strength(password)
+    name = name_clean(name)
+    password_check_strength(password)
+    if invite_id:
+        invitation = invitation_get_open(invitation_id=invite_id)
+        if invitation.email.lower() != email:
+            raise InvitationEmailMismatch(field="email")
     if User.objects.filter(email__iexact=email).exists():
         raise EmailTaken(field="email")
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email=email, password=password, name=name.strip())
+            user = User.objects.create_user(email=email, password=password, name=name)
     except IntegrityError as exc:
         raise EmailTaken(field="email") from exc
-    team = team_create(owner=user, name=f"{user.display_name}'s team", ip_address=ip_address)
+    if invite_id:
+        team = invitation_join(invitation_id=invite_id, user=user, ip_address=ip_address).team
+    else:
+        team = team_create(owner=user, name=f"{user.display_name}'s team", ip_address=ip_address)
     activity_record(action=Action.SIGN_UP, team=team, user=user, ip_address=ip_address)
     return user
 
@@ -64,3 +80,179 @@ def user_authenticate(*, request, email: str, password: str, ip_address: str | N
         raise InvalidCredentials()
     throttle.reset(email=email)
     return user
+
+
+@transaction.atomic(durable=True)
+def user_update(
+    *, user: User, name: str, email: str, team=None, ip_address: str | None = None
+) -> User:
+    email = email_normalize(email)
+    name = name_clean(name)
+    changed = [f for f, v in (("name", name), ("email", email)) if getattr(user, f) != v]
+    if not changed:
+        return user
+    taken = User.all_objects.filter(email__iexact=email).exclude(pk=user.pk)
+    if "email" in changed and taken.exists():
+        raise EmailTaken(field="email")
+    user.name, user.email = name, email
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["name", "email", "updated_at"])
+    except IntegrityError as exc:
+        raise EmailTaken(field="email") from exc
+    activity_record(
+        action=Action.UPDATE_ACCOUNT,
+        team=team or _user_team(user),
+        user=user,
+        ip_address=ip_address,
+        metadata={"fields": changed},
+    )
+    return user
+
+
+@transaction.atomic(durable=True)
+def user_password_change(
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    team=None,
+    ip_address: str | None = None,
+) -> User:
+    """Changing the password ends the user's other sessions (the session hash covers it);
+    the caller re-signs the current one with `update_session_auth_hash`."""
+    if not user.check_password(current_password or ""):
+        raise WrongPassword(field="current_password")
+    password_check_strength(new_password, user=user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    activity_record(
+        action=Action.UPDATE_PASSWORD,
+        team=team or _user_team(user),
+        user=user,
+        ip_address=ip_address,
+    )
+    return user
+
+
+@transaction.atomic(durable=True)
+def user_sessions_end_others(*, user: User, team=None, ip_address: str | None = None) -> User:
+    """Every session but the caller's ends at its next request (see `User.session_epoch`)."""
+    User.all_objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+    activity_record(
+        action=Action.SIGN_OUT,
+        team=team or _user_team(user),
+        user=user,
+        ip_address=ip_address,
+        metadata={"other_sessions": True},
+    )
+    return user
+
+
+@transaction.atomic(durable=True)
+def password_reset_request(*, email: str, ip_address: str | None = None) -> None:
+    """Email a reset link when the address has an account; the answer never says whether."""
+    email = email_normalize(email)
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is not None:
+        enqueue_on_commit(password_reset_email_send, str(user.pk))
+
+
+def password_reset_user_get(*, uidb64: str, token: str) -> User:
+    """The user a reset link is for, while the link is valid (it dies with the password)."""
+    try:
+        user_id = uuid.UUID(force_str(urlsafe_base64_decode(uidb64 or "")))
+    except (TypeError, ValueError, UnicodeDecodeError):
+        raise InvalidResetLink() from None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not default_token_generator.check_token(user, token or ""):
+        raise InvalidResetLink()
+    return user
+
+
+@transaction.atomic(durable=True)
+def password_reset_confirm(
+    *, uidb64: str, token: str, new_password: str, ip_address: str | None = None
+) -> User:
+    user = password_reset_user_get(uidb64=uidb64, token=token)
+    password_check_strength(new_password, user=user)
+    user.set_password(new_password)
+    user.session_epoch = F("session_epoch") + 1
+    user.save(update_fields=["password", "session_epoch", "updated_at"])
+    user.refresh_from_db(fields=["session_epoch"])
+    throttle.reset(email=user.email)
+    activity_record(
+        action=Action.RESET_PASSWORD, team=_user_team(user), user=user, ip_address=ip_address
+    )
+    return user
+
+
+@transaction.atomic(durable=True)
+def user_delete(*, user: User, password: str, ip_address: str | None = None) -> None:
+    """Soft delete: the row stays for history, the email is freed, every session ends and
+    memberships go; teams keep their jobs, models and files."""
+    if not user.check_password(password or ""):
+        raise WrongPassword(field="password")
+    memberships = list(TeamMember.objects.filter(user=user).select_related("team"))
+    for membership in memberships:
+        if not membership.is_owner:
+            continue
+        team = membership.team
+        others = TeamMember.objects.filter(team=team).exclude(user=user)
+        if others.exists() and not others.filter(role=Role.OWNER).exists():
+            raise LastOwner(
+                f"You are the last owner of {team.name}: make another member owner first.",
+                team_id=str(team.id),
+            )
+    for membership in memberships:
+        activity_record(
+            action=Action.DELETE_ACCOUNT, team=membership.team, user=user, ip_address=ip_address
+        )
+    TeamMember.objects.filter(user=user).delete()
+    user.email = f"deleted-{user.pk.hex}@deleted.invalid"
+    user.name = ""
+    user.is_active = False
+    user.deleted_at = timezone.now()
+    user.session_epoch = F("session_epoch") + 1
+    user.set_unusable_password()
+    user.save()
+    user.refresh_from_db(fields=["session_epoch"])
+
+
+@transaction.atomic(durable=True)
+def api_key_create(*, team, user, name: str, ip_address: str | None = None) -> tuple[ApiKey, str]:
+    """Returns the key and its secret, which is shown once and stored only as a hash."""
+    team_owner_require(team=team, user=user)
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 100:
+        raise ValidationError("Name the key (1 to 100 characters).", field="name")
+    raw = ApiKey.generate()
+    key = ApiKey.objects.create(
+        team=team, name=name, prefix=raw[:12], hash=ApiKey.hash_key(raw), created_by=user
+    )
+    activity_record(
+        action=Action.CREATE_API_KEY,
+        team=team,
+        user=user,
+        ip_address=ip_address,
+        metadata={"name": name, "prefix": key.prefix},
+    )
+    return key, raw
+
+
+@transaction.atomic(durable=True)
+def api_key_revoke(*, team, user, api_key_id, ip_address: str | None = None) -> ApiKey:
+    team_owner_require(team=team, user=user)
+    key = api_key_get_for_team(team=team, api_key_id=api_key_id)
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at", "updated_at"])
+        activity_record(
+            action=Action.REVOKE_API_KEY,
+            team=team,
+            user=user,
+            ip_address=ip_address,
+            metadata={"name": key.name, "prefix": key.prefix},
+        )
+    return key

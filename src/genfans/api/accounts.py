@@ -1,23 +1,72 @@
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from ninja import Router, Schema, Status
+from ninja.security import SessionAuth
 from pydantic import Field
 
-from genfans.accounts.services import user_authenticate, user_sign_up
-from genfans.api.security import api_auth
+from genfans.accounts.services import (
+    password_reset_confirm,
+    password_reset_request,
+    user_authenticate,
+    user_delete,
+    user_password_change,
+    user_sessions_end_others,
+    user_sign_up,
+    user_update,
+)
+from genfans.api.security import Caller, TeamApiKey
 from genfans.core.errors import NotFound
 from genfans.core.http import client_ip
 from genfans.teams.activity import activity_record
+from genfans.teams.errors import NoTeam
+from genfans.teams.middleware import SESSION_TEAM_KEY
 from genfans.teams.models import Action
-from genfans.teams.selectors import member_list_for_team, membership_get
+from genfans.teams.selectors import membership_get, membership_list_for_user
 
 router = Router(tags=["auth"])
+
+
+class SessionUser(SessionAuth):
+    """Any signed-in browser session, with or without a team (CSRF checked on unsafe methods).
+
+    Account endpoints use it so that a person removed from their only team can still manage
+    their account, accept another invitation or sign out.
+    """
+
+    def authenticate(self, request, key):
+        if not request.user.is_authenticated:
+            return None
+        membership = getattr(request, "membership", None)
+        return Caller(
+            team=membership.team if membership else None,
+            user=request.user,
+            membership=membership,
+        )
+
+
+user_auth = [SessionUser()]
+# Team endpoints: a team API key or a session. A session without a team gets 404 `no_team`.
+team_auth = [TeamApiKey(), SessionUser()]
+
+
+def team_caller(request) -> Caller:
+    caller = request.auth
+    if caller.team is None:
+        raise NoTeam()
+    return caller
+
+
+def session_user(request):
+    caller = request.auth
+    if caller.user is None:
+        raise NotFound("API keys belong to a team, not a user: use GET /api/team.")
+    return caller.user
 
 
 class SignUpIn(Schema):
     email: str = Field(max_length=254)
     password: str = Field(min_length=1, max_length=128)
     name: str = Field(default="", max_length=150)
-    invite_id: str | None = None
+    invite_id: str | None = Field(default=None, max_length=64)
 
 
 class SignInIn(Schema):
@@ -25,43 +74,60 @@ class SignInIn(Schema):
     password: str = Field(max_length=128)
 
 
+class PasswordResetIn(Schema):
+    email: str = Field(max_length=254)
+
+
+class PasswordResetConfirmIn(Schema):
+    uid: str = Field(max_length=64)
+    token: str = Field(max_length=128)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class PasswordChangeIn(Schema):
+    current_password: str = Field(max_length=128)
+    new_password: str = Field(min_length=1, max_length=128)
+
+
+class UserPatchIn(Schema):
+    name: str | None = Field(default=None, max_length=150)
+    email: str | None = Field(default=None, max_length=254)
+
+
+class UserDeleteIn(Schema):
+    password: str = Field(max_length=128)
+
+
+class UserTeamOut(Schema):
+    id: str
+    name: str
+    role: str
+
+
 class UserOut(Schema):
     id: str
     email: str
     name: str
     created_at: str
+    current_team_id: str | None = None
+    teams: list[UserTeamOut] = []
 
 
-class PlanOut(Schema):
-    code: str
-    name: str
-    monthly_credits: int
-    max_concurrent_jobs: int
-    max_queued_jobs: int
+class MessageOut(Schema):
+    message: str
 
 
-class MemberOut(Schema):
-    user_id: str
-    email: str
-    name: str
-    role: str
-
-
-class TeamOut(Schema):
-    id: str
-    name: str
-    plan: PlanOut
-    subscription_status: str
-    role: str | None
-    members: list[MemberOut]
-
-
-def user_out(user) -> dict:
+def user_out(user, current_team=None) -> dict:
     return {
         "id": str(user.id),
         "email": user.email,
         "name": user.name,
         "created_at": user.created_at.isoformat(),
+        "current_team_id": str(current_team.id) if current_team else None,
+        "teams": [
+            {"id": str(m.team_id), "name": m.team.name, "role": m.role}
+            for m in membership_list_for_user(user=user)
+        ],
     }
 
 
@@ -71,10 +137,14 @@ def sign_up(request, payload: SignUpIn):
         email=payload.email,
         password=payload.password,
         name=payload.name,
+        invite_id=payload.invite_id,
         ip_address=client_ip(request),
     )
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return Status(201, user_out(user))
+    membership = membership_get(user=user)
+    if membership:
+        request.session[SESSION_TEAM_KEY] = str(membership.team_id)
+    return Status(201, user_out(user, membership.team if membership else None))
 
 
 @router.post("/auth/sign-in", response=UserOut, auth=None)
@@ -91,10 +161,10 @@ def sign_in(request, payload: SignInIn):
         user=user,
         ip_address=ip,
     )
-    return user_out(user)
+    return user_out(user, membership.team if membership else None)
 
 
-@router.post("/auth/sign-out", response={204: None}, auth=api_auth)
+@router.post("/auth/sign-out", response={204: None}, auth=[TeamApiKey(), SessionUser()])
 def sign_out(request):
     caller = request.auth
     if caller.user is not None:
@@ -108,26 +178,70 @@ def sign_out(request):
     return Status(204, None)
 
 
-@router.get("/user", response=UserOut, auth=api_auth, tags=["account"])
+@router.post("/auth/sign-out-others", response={204: None}, auth=user_auth)
+def sign_out_other_sessions(request):
+    """End every other session of this user (other browsers and devices)."""
+    user = user_sessions_end_others(
+        user=request.auth.user, team=request.auth.team, ip_address=client_ip(request)
+    )
+    update_session_auth_hash(request, user)
+    return Status(204, None)
+
+
+@router.post("/auth/password-reset", response={202: MessageOut}, auth=None)
+def password_reset(request, payload: PasswordResetIn):
+    """Email a reset link if the address has an account (the answer is the same either way)."""
+    password_reset_request(email=payload.email, ip_address=client_ip(request))
+    return Status(202, {"message": "If that address has an account, a reset link is on its way."})
+
+
+@router.post("/auth/password-reset/confirm", response={204: None}, auth=None)
+def password_reset_set(request, payload: PasswordResetConfirmIn):
+    password_reset_confirm(
+        uidb64=payload.uid,
+        token=payload.token,
+        new_password=payload.password,
+        ip_address=client_ip(request),
+    )
+    return Status(204, None)
+
+
+@router.get("/user", response=UserOut, auth=[TeamApiKey(), SessionUser()], tags=["account"])
 def current_user(request):
-    caller = request.auth
-    if caller.user is None:
-        raise NotFound("API keys belong to a team, not a user: use GET /api/team.")
-    return user_out(caller.user)
+    return user_out(session_user(request), request.auth.team)
 
 
-@router.get("/team", response=TeamOut, auth=api_auth, tags=["team"])
-def current_team(request):
-    caller = request.auth
-    team = caller.team
-    return {
-        "id": str(team.id),
-        "name": team.name,
-        "plan": team.plan,
-        "subscription_status": team.subscription_status,
-        "role": caller.membership.role if caller.membership else None,
-        "members": [
-            {"user_id": str(m.user_id), "email": m.user.email, "name": m.user.name, "role": m.role}
-            for m in member_list_for_team(team=team)
-        ],
-    }
+@router.patch("/user", response=UserOut, auth=user_auth, tags=["account"])
+def update_user(request, payload: UserPatchIn):
+    user = request.auth.user
+    user = user_update(
+        user=user,
+        name=user.name if payload.name is None else payload.name,
+        email=user.email if payload.email is None else payload.email,
+        team=request.auth.team,
+        ip_address=client_ip(request),
+    )
+    return user_out(user, request.auth.team)
+
+
+@router.post("/user/password", response={204: None}, auth=user_auth, tags=["account"])
+def change_password(request, payload: PasswordChangeIn):
+    """Change the password; every other session of this user ends."""
+    user = user_password_change(
+        user=request.auth.user,
+        current_password=payload.current_password,
+        new_password=payload.new_password,
+        team=request.auth.team,
+        ip_address=client_ip(request),
+    )
+    update_session_auth_hash(request, user)
+    return Status(204, None)
+
+
+@router.delete("/user", response={204: None}, auth=user_auth, tags=["account"])
+def delete_user(request, payload: UserDeleteIn):
+    """Delete the account (needs the password). The last owner of a team with other members
+    gets 409 `last_owner` until they make someone else owner."""
+    user_delete(user=request.auth.user, password=payload.password, ip_address=client_ip(request))
+    logout(request)
+    return Status(204, None)

@@ -1,9 +1,28 @@
 from django.db import transaction
+from django.utils import timezone
 
+from genfans.accounts.validation import email_normalize
 from genfans.billing.models import Plan
 from genfans.billing.selectors import FREE_PLAN_CODE
+from genfans.core.transactions import enqueue_on_commit
 from genfans.teams.activity import activity_record
-from genfans.teams.models import Action, Role, Team, TeamMember
+from genfans.teams.errors import (
+    AlreadyMember,
+    InvalidRole,
+    InvalidTeamName,
+    InvitationEmailMismatch,
+    InvitationInvalid,
+    InvitationPending,
+    LastOwner,
+    NotTeamOwner,
+)
+from genfans.teams.models import Action, Invitation, InvitationStatus, Role, Team, TeamMember
+from genfans.teams.selectors import (
+    invitation_get_for_team,
+    invitation_get_open,
+    member_get_for_team,
+)
+from genfans.teams.tasks import invitation_email_send
 
 
 def team_create(*, owner, name: str, ip_address: str | None = None) -> Team:
@@ -11,18 +30,183 @@ def team_create(*, owner, name: str, ip_address: str | None = None) -> Team:
     team = Team.objects.create(name=name, plan=Plan.objects.get(code=FREE_PLAN_CODE))
     TeamMember.objects.create(team=team, user=owner, role=Role.OWNER)
     activity_record(action=Action.CREATE_TEAM, team=team, user=owner, ip_address=ip_address)
+    from genfans.credits.services import credits_signup_grant  # credits builds on teams
+
+    credits_signup_grant(team=team)  # the free plan's one-time credits
     return team
+
+
+def _clean_team_name(name: str) -> str:
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 100:
+        raise InvalidTeamName(field="name")
+    return name
+
+
+def _clean_role(role: str) -> Role:
+    if role not in Role.values:
+        raise InvalidRole(field="role")
+    return Role(role)
+
+
+def _lock_team(team: Team) -> Team:
+    """Membership changes of one team run one at a time, so two owners demoting each other
+    concurrently cannot leave the team without an owner."""
+    return Team.objects.select_for_update().get(pk=team.pk)
+
+
+def team_owner_require(*, team: Team, user) -> TeamMember:
+    membership = (
+        TeamMember.objects.filter(team=team, user=user).first() if user is not None else None
+    )
+    if membership is None or not membership.is_owner:
+        raise NotTeamOwner()
+    return membership
+
+
+def _other_owners_exist(*, team: Team, user_id) -> bool:
+    return TeamMember.objects.filter(team=team, role=Role.OWNER).exclude(user_id=user_id).exists()
+
+
+@transaction.atomic(durable=True)
+def team_create_for_user(*, user, name: str, ip_address: str | None = None) -> Team:
+    """A signed-in user without a team (or wanting another) starts one."""
+    return team_create(owner=user, name=_clean_team_name(name), ip_address=ip_address)
 
 
 @transaction.atomic(durable=True)
 def team_rename(*, team: Team, user, name: str, ip_address: str | None = None) -> Team:
-    team.name = name
+    team_owner_require(team=team, user=user)
+    team.name = _clean_team_name(name)
     team.save(update_fields=["name", "updated_at"])
     activity_record(
         action=Action.UPDATE_TEAM,
         team=team,
         user=user,
         ip_address=ip_address,
-        metadata={"name": name},
+        metadata={"name": team.name},
     )
     return team
+
+
+@transaction.atomic(durable=True)
+def team_member_invite(
+    *, team: Team, user, email: str, role: str = Role.MEMBER, ip_address: str | None = None
+) -> Invitation:
+    team_owner_require(team=team, user=user)
+    email = email_normalize(email)
+    role = _clean_role(role)
+    _lock_team(team)
+    if TeamMember.objects.filter(team=team, user__email__iexact=email).exists():
+        raise AlreadyMember(field="email")
+    pending = Invitation.objects.filter(
+        team=team, email__iexact=email, status=InvitationStatus.PENDING
+    )
+    if pending.filter(expires_at__gt=timezone.now()).exists():
+        raise InvitationPending(field="email")
+    pending.update(status=InvitationStatus.EXPIRED)
+    invitation = Invitation.objects.create(team=team, email=email, role=role, invited_by=user)
+    activity_record(
+        action=Action.INVITE_TEAM_MEMBER,
+        team=team,
+        user=user,
+        ip_address=ip_address,
+        metadata={"email": email, "role": role, "invitation_id": str(invitation.id)},
+    )
+    enqueue_on_commit(invitation_email_send, str(invitation.id))
+    return invitation
+
+
+@transaction.atomic(durable=True)
+def team_invitation_revoke(
+    *, team: Team, user, invitation_id, ip_address: str | None = None
+) -> Invitation:
+    team_owner_require(team=team, user=user)
+    invitation = invitation_get_for_team(team=team, invitation_id=invitation_id)
+    updated = Invitation.objects.filter(pk=invitation.pk, status=InvitationStatus.PENDING).update(
+        status=InvitationStatus.REVOKED, updated_at=timezone.now()
+    )
+    if not updated:
+        raise InvitationInvalid("Only a pending invitation can be revoked.")
+    invitation.status = InvitationStatus.REVOKED
+    activity_record(
+        action=Action.REVOKE_INVITATION,
+        team=team,
+        user=user,
+        ip_address=ip_address,
+        metadata={"email": invitation.email, "invitation_id": str(invitation.id)},
+    )
+    return invitation
+
+
+def invitation_join(*, invitation_id, user, ip_address: str | None = None) -> TeamMember:
+    """Accept an open invitation for `user` inside the caller's transaction (sign-up uses it)."""
+    invitation = invitation_get_open(invitation_id=invitation_id)
+    if invitation.email.lower() != user.email.lower():
+        raise InvitationEmailMismatch()
+    team = _lock_team(invitation.team)
+    claimed = Invitation.objects.filter(pk=invitation.pk, status=InvitationStatus.PENDING).update(
+        status=InvitationStatus.ACCEPTED, updated_at=timezone.now()
+    )
+    if not claimed:
+        raise InvitationInvalid()
+    membership, created = TeamMember.objects.get_or_create(
+        team=team, user=user, defaults={"role": invitation.role}
+    )
+    if created:
+        activity_record(
+            action=Action.ACCEPT_INVITATION,
+            team=team,
+            user=user,
+            ip_address=ip_address,
+            metadata={"invitation_id": str(invitation.id), "role": membership.role},
+        )
+    return membership
+
+
+@transaction.atomic(durable=True)
+def invitation_accept(*, invitation_id, user, ip_address: str | None = None) -> TeamMember:
+    """A signed-in user accepts an invitation sent to their address."""
+    return invitation_join(invitation_id=invitation_id, user=user, ip_address=ip_address)
+
+
+@transaction.atomic(durable=True)
+def team_member_role_change(
+    *, team: Team, user, member_user_id, role: str, ip_address: str | None = None
+) -> TeamMember:
+    team_owner_require(team=team, user=user)
+    role = _clean_role(role)
+    _lock_team(team)
+    member = member_get_for_team(team=team, user_id=member_user_id)
+    if member.role == role:
+        return member
+    if member.is_owner and not _other_owners_exist(team=team, user_id=member.user_id):
+        raise LastOwner()
+    previous = member.role
+    member.role = role
+    member.save(update_fields=["role", "updated_at"])
+    activity_record(
+        action=Action.CHANGE_ROLE,
+        team=team,
+        user=user,
+        ip_address=ip_address,
+        metadata={"member": member.user.email, "from": previous, "to": role},
+    )
+    return member
+
+
+@transaction.atomic(durable=True)
+def team_member_remove(*, team: Team, user, member_user_id, ip_address: str | None = None) -> None:
+    team_owner_require(team=team, user=user)
+    _lock_team(team)
+    member = member_get_for_team(team=team, user_id=member_user_id)
+    if member.is_owner and not _other_owners_exist(team=team, user_id=member.user_id):
+        raise LastOwner()
+    member.delete()
+    activity_record(
+        action=Action.REMOVE_TEAM_MEMBER,
+        team=team,
+        user=user,
+        ip_address=ip_address,
+        metadata={"member": member.user.email, "role": member.role},
+    )

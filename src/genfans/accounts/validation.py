@@ -1,0 +1,28 @@
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+
+from genfans.accounts.errors import InvalidEmail, InvalidName, WeakPassword
+
+
+def email_normalize(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError as exc:
+        raise InvalidEmail(field="email") from exc
+    return email
+
+
+def name_clean(name: str) -> str:
+    name = (name or "").strip()
+    if len(name) > 150:
+        raise InvalidName(field="name")
+    return name
+
+
+def password_check_strength(password: str, *, user=None, field: str = "password") -> None:
+    try:
+        validate_password(password or "", user=user)
+    except DjangoValidationError as exc:
+        raise WeakPassword(" ".join(exc.messages), field=field) from exc
