@@ -1,0 +1,131 @@
+"""fal.ai through its queue REST API (https://docs.fal.ai/model-apis/model-endpoints/queue).
+
+`fal-client` reads its hosts at import time and retries submits on its own, so it can be
+neither pointed at a local fake nor kept from submitting (and billing) twice: we speak the
+documented REST API with httpx instead.
+"""
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from django.conf import settings
+
+from genfans.providers import http
+from genfans.providers.base import (
+    ProviderError,
+    ProviderOutput,
+    ProviderRequest,
+    ProviderState,
+    ProviderStatus,
+)
+
+STATES = {
+    "IN_QUEUE": ProviderState.QUEUED,
+    "IN_PROGRESS": ProviderState.RUNNING,
+    "COMPLETED": ProviderState.COMPLETED,
+}
+
+
+def app_path(endpoint: str) -> str:
+    """Status, result and cancel live under the app's owner/name, without sub-paths."""
+    return "/".join(endpoint.split("/")[:2])
+
+
+class FalProvider:
+    name = "fal"
+    sends_webhooks = True
+
+    def __init__(self, *, key: str, queue_url: str, client: httpx.Client | None = None) -> None:
+        self.queue_url = queue_url.rstrip("/")
+        self.client = client or httpx.Client(
+            timeout=http.TIMEOUT, headers={"Authorization": f"Key {key}"}
+        )
+
+    def submit(self, request: ProviderRequest) -> str:
+        body = http.request_json(
+            self.client,
+            "POST",
+            f"{self.queue_url}/{request.endpoint}",
+            params={"fal_webhook": request.webhook_url},
+            json=request.input,
+            what="fal submit",
+        )
+        request_id = body.get("request_id")
+        if not request_id:
+            raise ProviderError("fal submit: no request_id in the answer", retryable=False)
+        return request_id
+
+    def _request_url(self, endpoint: str, request_id: str) -> str:
+        return f"{self.queue_url}/{app_path(endpoint)}/requests/{quote(request_id)}"
+
+    def status(self, *, endpoint: str, request_id: str) -> ProviderStatus:
+        base = self._request_url(endpoint, request_id)
+        body = http.request_json(self.client, "GET", f"{base}/status", what="fal status")
+        state = STATES.get(body.get("status", ""), ProviderState.RUNNING)
+        if state != ProviderState.COMPLETED:
+            return ProviderStatus(state=state, progress=50 if state == ProviderState.RUNNING else 0)
+        # A COMPLETED request can still carry an error: that is a failure, not a result.
+        if body.get("error"):
+            return ProviderStatus(state=ProviderState.FAILED, error=str(body["error"])[:500])
+        try:
+            result = http.request_json(self.client, "GET", base, what="fal result")
+        except ProviderError as exc:
+            if not exc.retryable:
+                return ProviderStatus(state=ProviderState.FAILED, error=str(exc)[:500])
+            raise
+        return parse_result(result)
+
+    def cancel(self, *, endpoint: str, request_id: str) -> None:
+        try:
+            self.client.put(f"{self._request_url(endpoint, request_id)}/cancel")
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"fal cancel: {exc}", retryable=True) from exc
+
+    def download(self, output: ProviderOutput) -> bytes:
+        return http.download(self.client, output.url)
+
+
+def parse_result(result: dict[str, Any]) -> ProviderStatus:
+    """Images (flux-lora, face swap), a video (kling) or trained weights (lora training)."""
+    outputs: list[ProviderOutput] = []
+    nsfw = result.get("has_nsfw_concepts") or []
+    images = result.get("images") or ([result["image"]] if result.get("image") else [])
+    for index, image in enumerate(images):
+        outputs.append(
+            ProviderOutput(
+                url=image["url"],
+                content_type=image.get("content_type") or "image/jpeg",
+                width=image.get("width"),
+                height=image.get("height"),
+                seed=result.get("seed"),
+                nsfw=bool(nsfw[index]) if index < len(nsfw) else False,
+            )
+        )
+    if result.get("video"):
+        video = result["video"]
+        outputs.append(
+            ProviderOutput(
+                url=video["url"],
+                content_type=video.get("content_type") or "video/mp4",
+                kind="video",
+                duration=result.get("duration"),
+            )
+        )
+    artefacts = {}
+    if result.get("diffusers_lora_file"):
+        artefacts["weights_url"] = result["diffusers_lora_file"]["url"]
+        outputs.append(
+            ProviderOutput(
+                url=result["diffusers_lora_file"]["url"],
+                content_type="application/octet-stream",
+                kind="weights",
+            )
+        )
+    return ProviderStatus(
+        state=ProviderState.COMPLETED, progress=100, outputs=tuple(outputs), artefacts=artefacts
+    )
+
+
+def provider_from_settings() -> FalProvider:
+    return FalProvider(key=settings.FAL_KEY, queue_url=settings.FAL_QUEUE_URL)
