@@ -116,13 +116,12 @@ class FakeFal(FakeServerBase):
     def handle(self, handler, method):
         url = urlparse(handler.path)
         parts = [p for p in url.path.split("/") if p]
-        if handler.headers.get("Authorization") != "Key test-fal-key" and parts[:1] != ["files"]:
-            if parts[:2] != [".well-known", "jwks.json"]:
-                return handler._reply(401, {"detail": "bad key"})
         if parts[:2] == [".well-known", "jwks.json"]:
             return handler._reply(200, self.jwks())
         if parts[:1] == ["files"]:
             return handler._reply(200, self.files[parts[1]], "image/jpeg")
+        if handler.headers.get("Authorization") != "Key test-fal-key":
+            return handler._reply(401, {"detail": "bad key"})
         if method == "POST":
             if self.hang_submits:
                 time.sleep(self.hang_submits)
