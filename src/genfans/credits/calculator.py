@@ -3,6 +3,7 @@
 database has none (a fresh test database). The same numbers are shown and reserved."""
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,7 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
 }
 
 OPERATIONS = tuple(DEFAULT_RULES)
+_INTEGER = re.compile(r"-?\d{1,12}")
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def _int(params: dict, name: str, *, default: int | None = None, lo: int, hi: in
     value = params.get(name, default)
     if value is None:
         raise InvalidPricingParams(f"{name} is required.", field=name)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         value = int(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -90,7 +92,7 @@ def _int(params: dict, name: str, *, default: int | None = None, lo: int, hi: in
 
 def _quality(params: dict, multipliers: dict) -> tuple[str, float]:
     quality = params.get("quality") or "standard"
-    if quality not in multipliers:
+    if not isinstance(quality, str) or quality not in multipliers:
         choices = ", ".join(multipliers)
         raise InvalidPricingParams(f"quality must be one of: {choices}.", field="quality")
     return quality, float(multipliers[quality])
@@ -189,7 +191,7 @@ def _video_generation(rule: dict, params: dict) -> Estimate:
         sides = sorted(rule["resolution_short_side"].items(), key=lambda kv: kv[1])
         resolution = next((name for name, side in sides if short <= side), sides[-1][0])
     resolution = resolution or rule["default_resolution"]
-    if resolution not in per_second:
+    if not isinstance(resolution, str) or resolution not in per_second:
         choices = ", ".join(per_second)
         raise InvalidPricingParams(f"resolution must be one of: {choices}.", field="resolution")
     rate = int(per_second[resolution])
