@@ -26,6 +26,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "insufficient_credits": 402,
     "too_many_queued_jobs": 429,
     "file_too_large": 413,
+    "stripe_unavailable": 502,
 }
 
 

@@ -1,4 +1,8 @@
-from genfans.billing.models import Plan
+from django.conf import settings
+
+from genfans.billing import gateway
+from genfans.billing.errors import PlanNotPurchasable
+from genfans.billing.models import Plan, StripeEvent, TeamBilling
 from genfans.teams.models import SubscriptionStatus
 
 FREE_PLAN_CODE = "free"
@@ -12,3 +16,48 @@ def plan_effective_for_team(*, team) -> Plan:
     if team.plan.code == FREE_PLAN_CODE or team.subscription_status in PLAN_HONOURING_STATUSES:
         return team.plan
     return Plan.objects.get(code=FREE_PLAN_CODE)
+
+
+def plan_lookup_key(plan: Plan) -> str:
+    """The Stripe price lookup key `genfans setup` gives a plan's monthly price."""
+    return f"genfans_{plan.code}_monthly"
+
+
+def plan_list_paid():
+    return Plan.objects.filter(price_cents__gt=0).order_by("sort_order")
+
+
+def price_id_for_plan(*, plan: Plan) -> str:
+    """The Stripe price a plan is sold at: the seeded id, the environment, or its lookup key."""
+    price_id = plan.stripe_price_id or settings.STRIPE_PRICES.get(plan.code, "")
+    if price_id:
+        return price_id
+    price = gateway.price_find_by_lookup_key(lookup_key=plan_lookup_key(plan))
+    if price is None:
+        raise PlanNotPurchasable(
+            f"The {plan.name} plan has no Stripe price yet: run `genfans setup`."
+        )
+    return price["id"]
+
+
+def plan_for_stripe_price(*, price_id: str | None, lookup_key: str | None = None) -> Plan | None:
+    """The plan a Stripe price belongs to (by id, by STRIPE_PRICE_<PLAN>, or by lookup key)."""
+    if price_id:
+        plan = Plan.objects.filter(stripe_price_id=price_id).first()
+        if plan:
+            return plan
+        for code, configured in settings.STRIPE_PRICES.items():
+            if configured == price_id:
+                return Plan.objects.filter(code=code).first()
+    if lookup_key and lookup_key.startswith("genfans_") and lookup_key.endswith("_monthly"):
+        return Plan.objects.filter(code=lookup_key[len("genfans_") : -len("_monthly")]).first()
+    return None
+
+
+def team_billing_get(*, team):
+    return TeamBilling.objects.filter(team=team).first()
+
+
+def stripe_event_list(*, status: str | None = None):
+    events = StripeEvent.objects.all()
+    return events.filter(status=status) if status else events

@@ -1,5 +1,6 @@
 NAV = [
     ("dashboard", "Dashboard", "/dashboard/"),
+    ("billing", "Billing", "/dashboard/billing"),
 ]
 
 

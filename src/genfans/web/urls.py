@@ -1,6 +1,7 @@
 from django.urls import path
 
 from genfans.web.views import auth, dashboard, public
+from genfans.web.views import billing as billing_views
 from genfans.web.views.media import media
 
 urlpatterns = [
@@ -10,4 +11,8 @@ urlpatterns = [
     path("sign-out", auth.sign_out, name="sign-out"),
     path("dashboard/", dashboard.home, name="dashboard"),
     path("media/<path:key>", media, name="media"),
+    path("pricing", billing_views.pricing, name="pricing"),
+    path("dashboard/billing", billing_views.billing, name="billing"),
+    path("dashboard/billing/checkout", billing_views.checkout, name="billing-checkout"),
+    path("dashboard/billing/portal", billing_views.portal, name="billing-portal"),
 ]

@@ -1,0 +1,35 @@
+from genfans.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+
+
+class WebhookSignatureInvalid(ValidationError):
+    code = "invalid_signature"
+    default_message = "The Stripe signature is missing or does not match."
+
+
+class BillingNotConfigured(Conflict):
+    code = "billing_not_configured"
+    default_message = "Billing is not configured on this server (no Stripe key)."
+
+
+class DevCheckoutDisabled(PermissionDenied):
+    code = "dev_checkout_disabled"
+    default_message = (
+        "The development checkout only works with DEBUG on and no Stripe key configured."
+    )
+
+
+class PlanNotPurchasable(ValidationError):
+    code = "plan_not_purchasable"
+    default_message = "That plan cannot be bought."
+
+
+class CheckoutSessionInvalid(NotFound):
+    code = "checkout_session_invalid"
+    default_message = "That checkout session does not belong to your team."
+
+
+class StripeUnavailable(DomainError):
+    """Stripe answered with an error or could not be reached; the user may retry."""
+
+    code = "stripe_unavailable"
+    default_message = "Stripe could not be reached. Please try again in a moment."

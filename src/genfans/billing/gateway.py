@@ -1,0 +1,152 @@
+"""The only module that talks to Stripe's HTTP API (through the official SDK).
+
+Every call has an explicit timeout and a bounded number of network retries; Stripe
+errors become `StripeUnavailable`, so callers deal with one domain error.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+from genfans.billing.errors import BillingNotConfigured, StripeUnavailable
+
+CONNECT_TIMEOUT_S = 5
+READ_TIMEOUT_S = 20
+MAX_NETWORK_RETRIES = 2
+
+
+def stripe_enabled() -> bool:
+    return bool(settings.STRIPE_SECRET_KEY)
+
+
+def stripe_client(api_key: str | None = None) -> stripe.StripeClient:
+    key = api_key or settings.STRIPE_SECRET_KEY
+    if not key:
+        raise BillingNotConfigured()
+    base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    return stripe.StripeClient(
+        key,
+        base_addresses=base_addresses,
+        max_network_retries=MAX_NETWORK_RETRIES,
+        http_client=stripe.RequestsClient(timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S)),
+    )
+
+
+def translate_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except stripe.StripeError as exc:
+            message = getattr(exc, "user_message", None) or str(exc) or None
+            raise StripeUnavailable(message) from exc
+
+    return wrapper
+
+
+def as_dict(obj: Any) -> dict:
+    """A plain dict of an SDK object (handlers and the inbox work on plain JSON)."""
+    if obj is None:
+        return {}
+    if isinstance(obj, dict) and not isinstance(obj, stripe.StripeObject):
+        return obj
+    return obj.to_dict()
+
+
+@translate_errors
+def customer_create(*, email: str, name: str, team_id: str) -> str:
+    customer = stripe_client().v1.customers.create(
+        params={"email": email, "name": name, "metadata": {"team_id": team_id}}
+    )
+    return customer.id
+
+
+@translate_errors
+def checkout_session_create(*, params: dict) -> dict:
+    return as_dict(stripe_client().v1.checkout.sessions.create(params=params))
+
+
+@translate_errors
+def checkout_session_retrieve(*, session_id: str) -> dict:
+    session = stripe_client().v1.checkout.sessions.retrieve(
+        session_id, params={"expand": ["subscription"]}
+    )
+    return as_dict(session)
+
+
+@translate_errors
+def subscription_retrieve(*, subscription_id: str) -> dict:
+    return as_dict(stripe_client().v1.subscriptions.retrieve(subscription_id))
+
+
+@translate_errors
+def price_find_by_lookup_key(*, lookup_key: str, api_key: str | None = None) -> dict | None:
+    prices = stripe_client(api_key).v1.prices.list(
+        params={"lookup_keys": [lookup_key], "active": True, "limit": 1}
+    )
+    return as_dict(prices.data[0]) if prices.data else None
+
+
+@translate_errors
+def price_retrieve(*, price_id: str) -> dict:
+    return as_dict(stripe_client().v1.prices.retrieve(price_id))
+
+
+@translate_errors
+def portal_configuration_ensure(*, products: list[dict]) -> str | None:
+    """The portal configuration to use: None for the account's default, else ours.
+
+    Test-mode accounts have no portal configuration until one is saved, and a portal
+    session cannot be created without one, so we create it the first time.
+    """
+    client = stripe_client()
+    listed = client.v1.billing_portal.configurations.list(params={"active": True, "limit": 20})
+    configurations = [as_dict(c) for c in listed.data]
+    for configuration in configurations:
+        if configuration.get("is_default"):
+            return None
+    for configuration in configurations:
+        if (configuration.get("metadata") or {}).get("genfans") == "1":
+            return configuration["id"]
+    features: dict[str, Any] = {
+        "customer_update": {"enabled": True, "allowed_updates": ["email", "address", "name"]},
+        "invoice_history": {"enabled": True},
+        "payment_method_update": {"enabled": True},
+        "subscription_cancel": {"enabled": True, "mode": "at_period_end"},
+    }
+    if products:
+        features["subscription_update"] = {
+            "enabled": True,
+            "default_allowed_updates": ["price"],
+            "proration_behavior": "create_prorations",
+            "products": products,
+        }
+    created = client.v1.billing_portal.configurations.create(
+        params={
+            "business_profile": {"headline": "GenFans: manage your subscription"},
+            "features": features,
+            "metadata": {"genfans": "1"},
+        }
+    )
+    return created.id
+
+
+@translate_errors
+def portal_session_create(*, customer_id: str, return_url: str, configuration: str | None) -> str:
+    params: dict[str, Any] = {"customer": customer_id, "return_url": return_url}
+    if configuration:
+        params["configuration"] = configuration
+    return stripe_client().v1.billing_portal.sessions.create(params=params).url
+
+
+def event_verify(*, payload: bytes, signature: str | None, secret: str) -> dict:
+    """Check the `Stripe-Signature` header (HMAC and timestamp tolerance); the event as JSON."""
+    import json
+
+    stripe.WebhookSignature.verify_header(
+        payload.decode("utf-8"), signature or "", secret, tolerance=300
+    )
+    return json.loads(payload)

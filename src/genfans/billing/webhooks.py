@@ -1,0 +1,307 @@
+"""The Stripe event inbox: verify the signature, store the event once by its Stripe id,
+process it once, record the outcome (after Zulip's `corporate/lib/stripe_event_handler.py`).
+
+Events arrive duplicated and in any order. A duplicate finds its row already processed.
+An event is matched to its team by, in order: our `team_id` metadata (set on the checkout
+session, the subscription and hence its invoices), the team's Stripe customer (created and
+linked before checkout), the team's subscription. One that still matches no team is
+*parked*, not failed, and is reprocessed when `subscription_apply` links a customer or
+subscription to a team. Matching never calls Stripe, so processing holds no lock across
+network calls. Subscription events older than the last one applied are ignored.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+import stripe
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from genfans.billing import gateway
+from genfans.billing.errors import WebhookSignatureInvalid
+from genfans.billing.models import Plan, StripeEvent, StripeEventStatus
+from genfans.billing.services import subscription_apply, team_billing_lock
+from genfans.billing.stripe_objects import (
+    invoice_plan,
+    invoice_subscription,
+    ref_id,
+    subscription_state_from_stripe,
+    timestamp,
+)
+from genfans.teams.models import SubscriptionStatus, Team
+
+logger = logging.getLogger(__name__)
+
+DONE = {StripeEventStatus.PROCESSED, StripeEventStatus.IGNORED}
+ENDED_STRIPE_STATUSES = {"canceled", "incomplete_expired"}
+
+
+class TeamUnresolved(Exception):
+    """No team matches the event yet."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    team: Team | None = None
+    note: str = ""
+
+
+def _references(event_type: str, obj: dict) -> tuple[str, str]:
+    """(customer id, subscription id) an event's object refers to."""
+    customer = ref_id(obj.get("customer"))
+    if event_type.startswith("customer.subscription."):
+        return customer, obj.get("id") or ""
+    if event_type.startswith("invoice."):
+        return customer, invoice_subscription(obj)[0]
+    return customer, ref_id(obj.get("subscription"))
+
+
+# --- receive ---------------------------------------------------------------------------------
+
+
+def stripe_event_receive(*, payload: bytes, signature: str | None) -> tuple[StripeEvent, bool]:
+    """Verify and store an event; (the stored row, whether it is new). Nothing is stored when
+    the signature is missing, wrong or too old."""
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret:
+        raise WebhookSignatureInvalid("STRIPE_WEBHOOK_SECRET is not set on this server.")
+    try:
+        data = gateway.event_verify(payload=payload, signature=signature, secret=secret)
+    except (stripe.SignatureVerificationError, ValueError) as exc:
+        raise WebhookSignatureInvalid() from exc
+    if not isinstance(data, dict) or not data.get("id") or not data.get("type"):
+        raise WebhookSignatureInvalid("The payload is not a Stripe event.")
+    obj = (data.get("data") or {}).get("object") or {}
+    customer_id, subscription_id = _references(data["type"], obj)
+    with transaction.atomic(durable=True):
+        return StripeEvent.objects.get_or_create(
+            stripe_id=data["id"],
+            defaults={
+                "type": data["type"],
+                "livemode": bool(data.get("livemode")),
+                "stripe_created_at": timestamp(data.get("created")),
+                "payload": data,
+                "customer_id": customer_id,
+                "subscription_id": subscription_id,
+            },
+        )
+
+
+# --- process ---------------------------------------------------------------------------------
+
+
+def stripe_event_process(*, event_id) -> StripeEvent:
+    """Process a stored event unless that was done already; record status and error."""
+    with transaction.atomic(durable=True):
+        event = StripeEvent.objects.select_for_update().get(pk=event_id)
+        if event.status in DONE:
+            return event
+        event.attempts += 1
+        handler = HANDLERS.get(event.type)
+        if handler is None:
+            outcome = Outcome(StripeEventStatus.IGNORED, note="event type not handled")
+        else:
+            try:
+                with transaction.atomic():
+                    outcome = handler(event, event.data_object)
+            except TeamUnresolved:
+                outcome = Outcome(StripeEventStatus.PARKED, note="no team matches yet")
+            except Exception as exc:  # noqa: BLE001 - the outcome is recorded, Stripe retries
+                logger.exception("stripe event %s (%s) failed", event.stripe_id, event.type)
+                outcome = Outcome(StripeEventStatus.FAILED, note=f"{type(exc).__name__}: {exc}")
+        event.status = outcome.status
+        event.error = outcome.note[:2000]
+        if outcome.team is not None:
+            event.team = outcome.team
+        if outcome.status in DONE:
+            event.processed_at = timezone.now()
+        event.save(
+            update_fields=["status", "error", "team", "attempts", "processed_at", "updated_at"]
+        )
+    return event
+
+
+def stripe_events_reprocess_parked(*, team: Team) -> int:
+    """Process again the parked events that name this team's customer or subscription."""
+    refs = [
+        ("customer_id", team.stripe_customer_id),
+        ("subscription_id", team.stripe_subscription_id),
+    ]
+    ids: set = set()
+    for field, value in refs:
+        if value:
+            ids.update(
+                StripeEvent.objects.filter(
+                    status=StripeEventStatus.PARKED, **{field: value}
+                ).values_list("pk", flat=True)
+            )
+    events = StripeEvent.objects.filter(pk__in=ids).order_by("stripe_created_at", "created_at")
+    count = 0
+    for pk in events.values_list("pk", flat=True):
+        stripe_event_process(event_id=pk)
+        count += 1
+    return count
+
+
+def _team_for(event: StripeEvent, *, metadata: dict | None = None, reference: str = "") -> Team:
+    for candidate in (reference, (metadata or {}).get("team_id")):
+        try:
+            team_id = uuid.UUID(str(candidate)) if candidate else None
+        except ValueError:
+            team_id = None
+        if team_id:
+            team = Team.objects.filter(pk=team_id).first()
+            if team:
+                return team
+    if event.customer_id:
+        team = Team.objects.filter(stripe_customer_id=event.customer_id).first()
+        if team:
+            return team
+    if event.subscription_id:
+        team = Team.objects.filter(stripe_subscription_id=event.subscription_id).first()
+        if team:
+            return team
+    raise TeamUnresolved()
+
+
+def _link_if_unlinked(event: StripeEvent, team: Team) -> None:
+    """Fill in a team's missing Stripe links from an event that matched it by metadata."""
+    subscription_apply(
+        team=team,
+        source=f"stripe:{event.type}",
+        stripe_customer_id=None if team.stripe_customer_id else (event.customer_id or None),
+        stripe_subscription_id=(
+            None if team.stripe_subscription_id else (event.subscription_id or None)
+        ),
+    )
+
+
+def on_checkout_completed(event: StripeEvent, session: dict) -> Outcome:
+    if session.get("mode") != "subscription":
+        return Outcome(StripeEventStatus.IGNORED, note="not a subscription checkout")
+    metadata = session.get("metadata") or {}
+    team = _team_for(event, metadata=metadata, reference=session.get("client_reference_id") or "")
+    billing = team_billing_lock(team=team)
+    team.refresh_from_db()
+    state_known = (
+        billing.subscription_event_at is not None
+        and team.stripe_subscription_id == event.subscription_id
+    )
+    provisional = {}
+    plan = Plan.objects.filter(code=metadata.get("plan")).first()
+    if not state_known and plan is not None:
+        # The subscription events carry the real state; until they arrive, the checkout
+        # stands for a started subscription of the plan bought.
+        provisional = {
+            "plan": plan,
+            "status": SubscriptionStatus.TRIALING if plan.trial_days else SubscriptionStatus.ACTIVE,
+        }
+    subscription_apply(
+        team=team,
+        source=f"stripe:{event.type}",
+        stripe_customer_id=event.customer_id or None,
+        stripe_subscription_id=event.subscription_id or None,
+        metadata={"event": event.stripe_id},
+        **provisional,
+    )
+    return Outcome(StripeEventStatus.PROCESSED, team)
+
+
+def on_subscription_changed(event: StripeEvent, subscription: dict) -> Outcome:
+    team = _team_for(event, metadata=subscription.get("metadata"))
+    billing = team_billing_lock(team=team)
+    team.refresh_from_db()
+    subscription_id = subscription.get("id") or ""
+    deleted = event.type == "customer.subscription.deleted"
+    if not deleted and billing.ended_subscription_id == subscription_id:
+        return Outcome(StripeEventStatus.IGNORED, team, "that subscription has ended")
+    is_current = team.stripe_subscription_id in ("", subscription_id)
+    if not is_current and (deleted or subscription.get("status") in ENDED_STRIPE_STATUSES):
+        return Outcome(StripeEventStatus.IGNORED, team, "not the team's current subscription")
+    if (
+        is_current
+        and billing.subscription_event_at
+        and event.stripe_created_at
+        and event.stripe_created_at < billing.subscription_event_at
+    ):
+        return Outcome(StripeEventStatus.IGNORED, team, "older than the state already applied")
+    state = subscription_state_from_stripe(subscription)
+    if deleted:
+        state["status"] = SubscriptionStatus.CANCELED
+        billing.ended_subscription_id = subscription_id
+        billing.payment_failed_at = None
+        billing.payment_failed_invoice_id = ""
+    note = "" if state["plan"] else "price not one of our plans: plan kept"
+    subscription_apply(
+        team=team,
+        source=f"stripe:{event.type}",
+        metadata={"event": event.stripe_id},
+        **state,
+    )
+    if event.stripe_created_at and (
+        billing.subscription_event_at is None
+        or event.stripe_created_at > billing.subscription_event_at
+    ):
+        billing.subscription_event_at = event.stripe_created_at
+    billing.save()
+    return Outcome(StripeEventStatus.PROCESSED, team, note)
+
+
+def on_invoice_paid(event: StripeEvent, invoice: dict) -> Outcome:
+    from genfans.credits.services import credits_replenish
+
+    subscription_id, metadata = invoice_subscription(invoice)
+    if not subscription_id:
+        return Outcome(StripeEventStatus.IGNORED, note="not a subscription invoice")
+    team = _team_for(event, metadata=metadata)
+    billing = team_billing_lock(team=team)
+    plan = (
+        invoice_plan(invoice)
+        or Plan.objects.filter(code=metadata.get("plan")).first()
+        or (team.plan if team.plan.is_paid else None)
+    )
+    if plan is None:
+        raise ValueError("no plan matches the invoice's prices")
+    _link_if_unlinked(event, team)
+    granted = credits_replenish(
+        team=team, amount=plan.monthly_credits, invoice_id=invoice.get("id") or event.stripe_id
+    )
+    if billing.payment_failed_at:
+        billing.payment_failed_at = None
+        billing.payment_failed_invoice_id = ""
+        billing.save()
+    note = "" if granted else "credits for this invoice were already granted"
+    return Outcome(StripeEventStatus.PROCESSED, team, note)
+
+
+def on_invoice_payment_failed(event: StripeEvent, invoice: dict) -> Outcome:
+    subscription_id, metadata = invoice_subscription(invoice)
+    if not subscription_id:
+        return Outcome(StripeEventStatus.IGNORED, note="not a subscription invoice")
+    team = _team_for(event, metadata=metadata)
+    billing = team_billing_lock(team=team)
+    billing.payment_failed_at = event.stripe_created_at or timezone.now()
+    billing.payment_failed_invoice_id = invoice.get("id") or ""
+    billing.save()
+    logger.warning("payment failed for team %s (invoice %s)", team.pk, invoice.get("id"))
+    return Outcome(StripeEventStatus.PROCESSED, team)
+
+
+def on_trial_will_end(event: StripeEvent, subscription: dict) -> Outcome:
+    team = _team_for(event, metadata=subscription.get("metadata"))
+    logger.info("trial of team %s ends at %s", team.pk, timestamp(subscription.get("trial_end")))
+    return Outcome(StripeEventStatus.PROCESSED, team, "trial ends soon")
+
+
+HANDLERS = {
+    "checkout.session.completed": on_checkout_completed,
+    "customer.subscription.created": on_subscription_changed,
+    "customer.subscription.updated": on_subscription_changed,
+    "customer.subscription.deleted": on_subscription_changed,
+    "invoice.paid": on_invoice_paid,
+    "invoice.payment_failed": on_invoice_payment_failed,
+    "customer.subscription.trial_will_end": on_trial_will_end,
+}

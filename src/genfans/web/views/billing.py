@@ -1,0 +1,134 @@
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from genfans.billing import gateway
+from genfans.billing.models import Plan
+from genfans.billing.selectors import plan_effective_for_team, plan_list_paid, team_billing_get
+from genfans.billing.services import (
+    checkout_session_create,
+    checkout_session_sync,
+    dev_checkout_enabled,
+    portal_session_create,
+    subscription_dev_checkout,
+)
+from genfans.core.errors import DomainError
+from genfans.teams.models import SubscriptionStatus
+from genfans.web.decorators import owner_required, team_required
+
+PAYMENT_PROBLEM_STATUSES = {SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID}
+
+
+def _checkout_mode() -> str:
+    if gateway.stripe_enabled():
+        return "stripe"
+    return "development" if dev_checkout_enabled() else "unavailable"
+
+
+def _absolute(request, path: str) -> str:
+    return request.build_absolute_uri(path)
+
+
+def _credits_available(team) -> int | None:
+    try:
+        from genfans.credits.selectors import credits_balance_get
+    except ImportError:  # the credits app is built alongside billing
+        return None
+    return credits_balance_get(team=team).available
+
+
+def pricing(request):
+    membership = getattr(request, "membership", None)
+    team = membership.team if membership else None
+    selected = request.GET.get("plan", "")
+    plans = list(plan_list_paid())
+    return render(
+        request,
+        "web/billing/pricing.html",
+        {
+            "plans": plans,
+            "selected": selected if any(p.code == selected for p in plans) else "",
+            "is_owner": bool(membership and membership.is_owner),
+            "team": team,
+            "checkout_mode": _checkout_mode(),
+        },
+    )
+
+
+@owner_required
+@require_POST
+def checkout(request):
+    plan = Plan.objects.filter(code=request.POST.get("plan", "")).first()
+    if plan is None or not plan.is_paid:
+        raise Http404("No such plan.")
+    mode = _checkout_mode()
+    try:
+        if mode == "development":
+            subscription_dev_checkout(team=request.team, user=request.user, plan=plan)
+            messages.success(
+                request,
+                f"Development checkout: your team is now on the {plan.name} plan (trial).",
+            )
+            return redirect("billing")
+        if mode == "stripe":
+            success = _absolute(request, "/dashboard/billing") + "?session_id={CHECKOUT_SESSION_ID}"
+            url = checkout_session_create(
+                team=request.team,
+                user=request.user,
+                plan=plan,
+                success_url=success,
+                cancel_url=_absolute(request, "/pricing?" + urlencode({"plan": plan.code})),
+            )
+            return redirect(url)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("billing")
+    messages.error(request, "Billing is not configured on this server.")
+    return redirect("pricing")
+
+
+@owner_required
+@require_POST
+def portal(request):
+    try:
+        url = portal_session_create(
+            team=request.team, return_url=_absolute(request, "/dashboard/billing")
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("billing")
+    return redirect(url)
+
+
+@team_required
+def billing(request):
+    team = request.team
+    session_id = request.GET.get("session_id", "")
+    if session_id and request.membership.is_owner and gateway.stripe_enabled():
+        try:
+            if checkout_session_sync(team=team, session_id=session_id, user=request.user):
+                messages.success(request, "Thanks! Your subscription is active.")
+        except DomainError as error:
+            messages.error(request, error.message)
+        return redirect("billing")
+    team.refresh_from_db()
+    billing_state = team_billing_get(team=team)
+    return render(
+        request,
+        "web/billing/billing.html",
+        {
+            "team": team,
+            "plan": team.plan,
+            "effective_plan": plan_effective_for_team(team=team),
+            "billing": billing_state,
+            "payment_problem": bool(billing_state and billing_state.payment_failed_at)
+            or team.subscription_status in PAYMENT_PROBLEM_STATUSES,
+            "is_owner": request.membership.is_owner,
+            "checkout_mode": _checkout_mode(),
+            "credits_available": _credits_available(team),
+            "debug": settings.DEBUG,
+        },
+    )

@@ -1,0 +1,312 @@
+"""A local fake of the parts of Stripe's HTTP API GenFans uses.
+
+A threaded HTTP server that speaks Stripe's wire format: form-encoded requests with
+bracketed keys (`metadata[team_id]=…`, `line_items[0][price]=…`), JSON objects back,
+`{"error": {…}}` with a 4xx for unknown ids. The official SDK is pointed at it through
+`STRIPE_API_BASE` (its `base_addresses`), so the tests exercise the real client code.
+"""
+
+import itertools
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+
+def _nest(pairs: list[tuple[str, str]]) -> dict:
+    """Stripe's bracket encoding to nested dicts and lists."""
+    root: dict = {}
+    for key, value in pairs:
+        parts = key.replace("]", "").split("[")
+        node = root
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        last = parts[-1]
+        if last == "" and isinstance(node, dict):  # `expand[]=x`
+            node.setdefault("__list__", []).append(value)
+        else:
+            node[last] = value
+    return _listify(root)
+
+
+def _listify(node):
+    if isinstance(node, dict):
+        if set(node) == {"__list__"}:
+            return node["__list__"]
+        if node and all(k.isdigit() for k in node):
+            return [_listify(node[k]) for k in sorted(node, key=int)]
+        return {k: _listify(v) for k, v in node.items()}
+    return node
+
+
+class FakeStripe:
+    def __init__(self):
+        self.customers: dict[str, dict] = {}
+        self.products: dict[str, dict] = {}
+        self.prices: dict[str, dict] = {}
+        self.sessions: dict[str, dict] = {}
+        self.subscriptions: dict[str, dict] = {}
+        self.portal_configurations: dict[str, dict] = {}
+        self.portal_sessions: dict[str, dict] = {}
+        self.requests: list[tuple[str, str, dict]] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self.server: ThreadingHTTPServer | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> str:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def _handle(self, method: str):
+                url = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else ""
+                pairs = parse_qsl(url.query, keep_blank_values=True)
+                pairs += parse_qsl(body, keep_blank_values=True)
+                params = _nest(pairs)
+                with fake._lock:
+                    fake.requests.append((method, url.path, params))
+                    status, payload = fake.route(method, url.path, params)
+                raw = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.send_header("Request-Id", f"req_{next(fake._ids)}")
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def do_GET(self):
+                self._handle("GET")
+
+            def do_POST(self):
+                self._handle("POST")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}_test{next(self._ids):06d}"
+
+    def calls(self, method: str, path: str) -> list[dict]:
+        return [p for m, pth, p in self.requests if m == method and pth == path]
+
+    @staticmethod
+    def _missing(kind: str, ident: str):
+        return 404, {
+            "error": {
+                "type": "invalid_request_error",
+                "code": "resource_missing",
+                "message": f"No such {kind}: '{ident}'",
+            }
+        }
+
+    @staticmethod
+    def _list(url: str, data: list[dict]) -> dict:
+        return {"object": "list", "url": url, "has_more": False, "data": data}
+
+    def add_price(self, *, lookup_key: str, unit_amount: int = 2900, product: str = "") -> dict:
+        product = product or self.new_id("prod")
+        self.products.setdefault(product, {"id": product, "object": "product", "name": product})
+        price = {
+            "id": self.new_id("price"),
+            "object": "price",
+            "active": True,
+            "lookup_key": lookup_key,
+            "product": product,
+            "unit_amount": unit_amount,
+            "currency": "usd",
+            "recurring": {"interval": "month"},
+            "metadata": {},
+        }
+        self.prices[price["id"]] = price
+        return price
+
+    def subscription_for(
+        self, *, customer: str, price_id: str, metadata: dict, status: str, trial_days: int = 14
+    ) -> dict:
+        now = int(time.time())
+        period_end = now + 30 * 86400
+        subscription = {
+            "id": self.new_id("sub"),
+            "object": "subscription",
+            "customer": customer,
+            "status": status,
+            "metadata": metadata,
+            "trial_end": now + trial_days * 86400 if status == "trialing" else None,
+            "cancel_at_period_end": False,
+            "items": {
+                "object": "list",
+                "data": [
+                    {
+                        "id": self.new_id("si"),
+                        "object": "subscription_item",
+                        "price": self.prices.get(price_id, {"id": price_id}),
+                        "current_period_end": period_end,
+                    }
+                ],
+            },
+        }
+        self.subscriptions[subscription["id"]] = subscription
+        return subscription
+
+    def complete_checkout(self, session_id: str, *, status: str = "trialing") -> dict:
+        """What Stripe does when the customer pays: a subscription, the session completed."""
+        with self._lock:
+            session = self.sessions[session_id]
+            data = session["_params"].get("subscription_data") or {}
+            subscription = self.subscription_for(
+                customer=session["customer"],
+                price_id=session["_params"]["line_items"][0]["price"],
+                metadata=data.get("metadata") or {},
+                status=status,
+                trial_days=int(data.get("trial_period_days") or 0),
+            )
+            session.update(
+                status="complete",
+                payment_status="no_payment_required",
+                subscription=subscription["id"],
+            )
+            return subscription
+
+    # --- routes -------------------------------------------------------------------------------
+
+    def route(self, method: str, path: str, params: dict):  # noqa: C901 - a router
+        parts = path.strip("/").split("/")[1:]  # drop "v1"
+        if parts == ["customers"] and method == "POST":
+            customer = {
+                "id": self.new_id("cus"),
+                "object": "customer",
+                "email": params.get("email"),
+                "name": params.get("name"),
+                "metadata": params.get("metadata") or {},
+            }
+            self.customers[customer["id"]] = customer
+            return 200, customer
+        if parts[:1] == ["customers"] and len(parts) == 2:
+            found = self.customers.get(parts[1])
+            return (200, found) if found else self._missing("customer", parts[1])
+        if parts == ["checkout", "sessions"] and method == "POST":
+            if params.get("line_items", [{}])[0].get("price") not in self.prices:
+                return 400, {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "message": "No such price",
+                        "param": "line_items",
+                    }
+                }
+            session_id = self.new_id("cs")
+            session = {
+                "id": session_id,
+                "object": "checkout.session",
+                "url": f"https://checkout.stripe.test/c/pay/{session_id}",
+                "mode": params.get("mode"),
+                "status": "open",
+                "payment_status": "unpaid",
+                "customer": params.get("customer"),
+                "client_reference_id": params.get("client_reference_id"),
+                "metadata": params.get("metadata") or {},
+                "subscription": None,
+                "_params": params,
+            }
+            self.sessions[session_id] = session
+            return 200, self._public(session)
+        if parts[:2] == ["checkout", "sessions"] and len(parts) == 3:
+            session = self.sessions.get(parts[2])
+            if not session:
+                return self._missing("checkout.session", parts[2])
+            out = self._public(session)
+            if "subscription" in (params.get("expand") or []) and out["subscription"]:
+                out["subscription"] = self.subscriptions[out["subscription"]]
+            return 200, out
+        if parts[:1] == ["subscriptions"] and len(parts) == 2:
+            found = self.subscriptions.get(parts[1])
+            return (200, found) if found else self._missing("subscription", parts[1])
+        if parts == ["billing_portal", "configurations"] and method == "GET":
+            data = [c for c in self.portal_configurations.values() if c["active"]]
+            return 200, self._list("/v1/billing_portal/configurations", data)
+        if parts == ["billing_portal", "configurations"] and method == "POST":
+            configuration = {
+                "id": self.new_id("bpc"),
+                "object": "billing_portal.configuration",
+                "active": True,
+                "is_default": False,
+                "features": params.get("features"),
+                "metadata": params.get("metadata") or {},
+            }
+            self.portal_configurations[configuration["id"]] = configuration
+            return 200, configuration
+        if parts == ["billing_portal", "sessions"] and method == "POST":
+            if params.get("customer") not in self.customers:
+                return self._missing("customer", params.get("customer", ""))
+            session = {
+                "id": self.new_id("bps"),
+                "object": "billing_portal.session",
+                "customer": params["customer"],
+                "return_url": params.get("return_url"),
+                "configuration": params.get("configuration"),
+                "url": f"https://billing.stripe.test/p/session/{next(self._ids)}",
+            }
+            self.portal_sessions[session["id"]] = session
+            return 200, session
+        if parts == ["products"] and method == "POST":
+            product_id = params.get("id") or self.new_id("prod")
+            if product_id in self.products:
+                return 400, {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "code": "resource_already_exists",
+                        "message": "Product already exists.",
+                    }
+                }
+            product = {
+                "id": product_id,
+                "object": "product",
+                "name": params.get("name"),
+                "metadata": params.get("metadata") or {},
+                "active": True,
+            }
+            self.products[product_id] = product
+            return 200, product
+        if parts[:1] == ["products"] and len(parts) == 2:
+            found = self.products.get(parts[1])
+            return (200, found) if found else self._missing("product", parts[1])
+        if parts == ["prices"] and method == "GET":
+            keys = params.get("lookup_keys") or []
+            data = [p for p in self.prices.values() if p["lookup_key"] in keys and p["active"]]
+            return 200, self._list("/v1/prices", data)
+        if parts == ["prices"] and method == "POST":
+            price = self.add_price(
+                lookup_key=params.get("lookup_key", ""),
+                unit_amount=int(params.get("unit_amount", 0)),
+                product=params.get("product", ""),
+            )
+            price["recurring"] = params.get("recurring")
+            price["metadata"] = params.get("metadata") or {}
+            return 200, price
+        if parts[:1] == ["prices"] and len(parts) == 2:
+            found = self.prices.get(parts[1])
+            return (200, found) if found else self._missing("price", parts[1])
+        return 404, {
+            "error": {
+                "type": "invalid_request_error",
+                "message": f"Unrecognized request URL ({method}: {path})",
+            }
+        }
+
+    @staticmethod
+    def _public(obj: dict) -> dict:
+        return {k: v for k, v in obj.items() if not k.startswith("_")}

@@ -1,0 +1,205 @@
+"""Checkout, return and customer portal against the fake Stripe API (the real SDK on the wire)."""
+
+import pytest
+
+from genfans.billing.models import Plan
+from genfans.teams.models import Action, ActivityLog, Role, SubscriptionStatus, TeamMember
+from tests.factories import make_user
+
+
+def start_checkout(client, plan_code="pro"):
+    return client.post("/dashboard/billing/checkout", {"plan": plan_code})
+
+
+def test_checkout_creates_a_trial_subscription_session_for_the_team(
+    owner_client, team, fake_stripe, plans
+):
+    response = start_checkout(owner_client)
+
+    assert response.status_code == 302
+    [session] = fake_stripe.sessions.values()
+    assert response["Location"] == session["url"]
+    params = session["_params"]
+    team.refresh_from_db()
+    assert team.stripe_customer_id and params["customer"] == team.stripe_customer_id
+    assert params["mode"] == "subscription"
+    assert params["line_items"] == [{"price": plans["pro"].stripe_price_id, "quantity": "1"}]
+    assert params["subscription_data"]["trial_period_days"] == "14"
+    assert params["subscription_data"]["metadata"] == {"team_id": str(team.pk), "plan": "pro"}
+    assert params["allow_promotion_codes"] == "true"
+    assert params["client_reference_id"] == str(team.pk)
+    assert params["metadata"] == {"team_id": str(team.pk), "plan": "pro"}
+    assert params["success_url"].endswith("/dashboard/billing?session_id={CHECKOUT_SESSION_ID}")
+    [customer] = fake_stripe.customers.values()
+    assert customer["metadata"] == {"team_id": str(team.pk)}
+    assert customer["email"] == "owner@example.com"
+    # Nothing is bought yet.
+    assert team.plan.code == "free" and team.subscription_status == SubscriptionStatus.NONE
+
+
+def test_a_second_checkout_reuses_the_teams_customer(owner_client, team, fake_stripe):
+    start_checkout(owner_client, "starter")
+    start_checkout(owner_client, "studio")
+
+    assert len(fake_stripe.calls("POST", "/v1/customers")) == 1
+    customers = {s["_params"]["customer"] for s in fake_stripe.sessions.values()}
+    assert len(customers) == 1
+
+
+def test_return_from_checkout_links_the_team_and_starts_the_trial(
+    owner_client, team, fake_stripe, plans
+):
+    start_checkout(owner_client)
+    [session_id] = fake_stripe.sessions
+    subscription = fake_stripe.complete_checkout(session_id)
+
+    response = owner_client.get(f"/dashboard/billing?session_id={session_id}")
+
+    assert response.status_code == 302 and response["Location"] == "/dashboard/billing"
+    team.refresh_from_db()
+    assert team.plan == plans["pro"]
+    assert team.subscription_status == SubscriptionStatus.TRIALING
+    assert team.stripe_subscription_id == subscription["id"]
+    assert team.trial_ends_at is not None and team.current_period_end is not None
+    assert int(team.trial_ends_at.timestamp()) == subscription["trial_end"]
+    log = ActivityLog.objects.get(team=team, action=Action.SUBSCRIPTION_CHANGED)
+    assert log.metadata["plan"] == "pro" and log.metadata["status"] == "trialing"
+    page = owner_client.get("/dashboard/billing")
+    assert "Pro plan" in page.text and "Trialing" in page.text
+    assert "Manage subscription" in page.text
+
+
+def test_returning_twice_changes_nothing_more(owner_client, team, fake_stripe):
+    start_checkout(owner_client)
+    [session_id] = fake_stripe.sessions
+    fake_stripe.complete_checkout(session_id)
+    owner_client.get(f"/dashboard/billing?session_id={session_id}")
+    owner_client.get(f"/dashboard/billing?session_id={session_id}")
+
+    assert ActivityLog.objects.filter(action=Action.SUBSCRIPTION_CHANGED).count() == 1
+
+
+def test_another_teams_session_is_refused(owner_client, team, fake_stripe, plans):
+    other = make_user(email="other@example.com")
+    other_team = other.memberships.get().team
+    from django.test import Client
+
+    other_client = Client()
+    other_client.force_login(other)
+    start_checkout(other_client)
+    [session_id] = fake_stripe.sessions
+    fake_stripe.complete_checkout(session_id)
+
+    response = owner_client.get(f"/dashboard/billing?session_id={session_id}", follow=True)
+
+    assert "does not belong to your team" in response.text
+    team.refresh_from_db()
+    other_team.refresh_from_db()
+    assert team.plan.code == "free" and team.stripe_subscription_id == ""
+    assert other_team.plan.code == "free"
+
+
+def test_checkout_finds_the_price_by_lookup_key_when_none_is_configured(
+    owner_client, team, fake_stripe, plans
+):
+    price_id = plans["starter"].stripe_price_id
+    Plan.objects.filter(code="starter").update(stripe_price_id="")
+
+    start_checkout(owner_client, "starter")
+
+    [session] = fake_stripe.sessions.values()
+    assert session["_params"]["line_items"][0]["price"] == price_id
+
+
+def test_a_stripe_error_is_shown_not_raised(owner_client, team, fake_stripe, plans):
+    Plan.objects.filter(code="pro").update(stripe_price_id="price_unknown")
+
+    response = start_checkout(owner_client)
+
+    assert response.status_code == 302 and response["Location"] == "/dashboard/billing"
+    assert fake_stripe.sessions == {}
+
+
+def test_the_free_plan_cannot_be_bought(owner_client, fake_stripe):
+    assert start_checkout(owner_client, "free").status_code == 404
+    assert fake_stripe.sessions == {}
+
+
+def test_portal_creates_a_configuration_once_and_opens_a_session(owner_client, team, fake_stripe):
+    start_checkout(owner_client)
+    team.refresh_from_db()
+
+    first = owner_client.post("/dashboard/billing/portal")
+    second = owner_client.post("/dashboard/billing/portal")
+
+    assert len(fake_stripe.portal_configurations) == 1
+    [configuration] = fake_stripe.portal_configurations.values()
+    products = configuration["features"]["subscription_update"]["products"]
+    assert len(products) == 3
+    sessions = list(fake_stripe.portal_sessions.values())
+    assert first["Location"] == sessions[0]["url"] and second["Location"] == sessions[1]["url"]
+    assert {s["customer"] for s in sessions} == {team.stripe_customer_id}
+    assert {s["configuration"] for s in sessions} == {configuration["id"]}
+    assert sessions[0]["return_url"].endswith("/dashboard/billing")
+
+
+def test_portal_uses_the_accounts_default_configuration(owner_client, team, fake_stripe):
+    fake_stripe.portal_configurations["bpc_default"] = {
+        "id": "bpc_default",
+        "object": "billing_portal.configuration",
+        "active": True,
+        "is_default": True,
+        "metadata": {},
+    }
+    start_checkout(owner_client)
+
+    owner_client.post("/dashboard/billing/portal")
+
+    [session] = fake_stripe.portal_sessions.values()
+    assert session["configuration"] is None
+    assert len(fake_stripe.portal_configurations) == 1
+
+
+@pytest.fixture
+def member_client(client, team):
+    member = make_user(email="member@example.com")
+    TeamMember.objects.filter(user=member).delete()
+    TeamMember.objects.create(team=team, user=member, role=Role.MEMBER)
+    client.force_login(member)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [("/dashboard/billing/checkout", {"plan": "pro"}), ("/dashboard/billing/portal", {})],
+)
+def test_members_cannot_manage_billing(member_client, team, fake_stripe, path, data):
+    response = member_client.post(path, data)
+
+    assert response.status_code == 403
+    assert fake_stripe.requests == []
+
+
+def test_members_see_the_plan_but_no_manage_buttons(member_client, team, plans):
+    response = member_client.get("/dashboard/billing")
+
+    assert response.status_code == 200
+    assert "Free plan" in response.text
+    assert "Only a team owner can manage billing" in response.text
+    assert "Manage subscription" not in response.text
+
+
+def test_api_checkout_and_portal(owner_client, team, fake_stripe):
+    response = owner_client.post(
+        "/api/billing/checkout", {"plan": "studio"}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    [session] = fake_stripe.sessions.values()
+    assert response.json() == {"url": session["url"]}
+
+    portal = owner_client.post("/api/billing/portal")
+    assert portal.status_code == 200
+    assert portal.json()["url"].startswith("https://billing.stripe.test/")
+
+    status = owner_client.get("/api/billing").json()
+    assert status["plan"] == "free" and status["checkout"] == "stripe" and status["can_manage"]
