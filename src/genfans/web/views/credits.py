@@ -1,0 +1,59 @@
+from django.shortcuts import render
+
+from genfans.billing.selectors import FREE_PLAN_CODE
+from genfans.core.errors import ValidationError
+from genfans.core.pagination import paginate
+from genfans.credits.models import Kind
+from genfans.credits.selectors import credit_transaction_list_for_team, credits_balance_get
+from genfans.web.decorators import team_required
+
+PAGE_SIZE = 20
+
+# What a row did, in words: reserved credits are held, not yet spent.
+EFFECT_NOTES = {
+    Kind.RESERVE: "held for a job",
+    Kind.CAPTURE: "charged from the hold",
+    Kind.RELEASE: "returned from the hold",
+    Kind.EXPIRE: "unused subscription credits",
+}
+
+
+def _history_context(request, team) -> dict:
+    kind = request.GET.get("kind", "")
+    if kind not in Kind.values:
+        kind = ""
+    rows = credit_transaction_list_for_team(team=team, kind=kind or None)
+    try:
+        page = paginate(rows, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None)
+    except ValidationError:
+        page = paginate(rows, limit=PAGE_SIZE)
+    return {
+        "kind": kind,
+        "kinds": Kind.choices,
+        "rows": [
+            {
+                "tx": row,
+                "change": row.available_delta if row.kind != Kind.CAPTURE else -row.amount,
+                "note": EFFECT_NOTES.get(row.kind, row.reason),
+            }
+            for row in page.items
+        ],
+        "next_cursor": page.next_cursor,
+        "first_page": not request.GET.get("cursor"),
+    }
+
+
+@team_required
+def credits_page(request):
+    team = request.team
+    context = _history_context(request, team)
+    if request.htmx:
+        return render(request, "web/credits/credits.html#history", context)
+    balance = credits_balance_get(team=team)
+    context |= {
+        "balance": balance,
+        "plan": team.plan,
+        "allowance": 0 if team.plan.code == FREE_PLAN_CODE else team.plan.monthly_credits,
+        "renews_at": team.current_period_end,
+    }
+    return render(request, "web/credits/credits.html", context)
