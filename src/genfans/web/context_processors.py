@@ -1,6 +1,7 @@
 NAV = [
     ("dashboard", "Dashboard", "/dashboard/"),
     ("billing", "Billing", "/dashboard/billing"),
+    ("credits", "Credits", "/dashboard/credits"),
 ]
 
 

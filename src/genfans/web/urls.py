@@ -2,6 +2,7 @@ from django.urls import path
 
 from genfans.web.views import auth, dashboard, public
 from genfans.web.views import billing as billing_views
+from genfans.web.views import credits as credits_views
 from genfans.web.views.media import media
 
 urlpatterns = [
@@ -15,4 +16,5 @@ urlpatterns = [
     path("dashboard/billing", billing_views.billing, name="billing"),
     path("dashboard/billing/checkout", billing_views.checkout, name="billing-checkout"),
     path("dashboard/billing/portal", billing_views.portal, name="billing-portal"),
+    path("dashboard/credits", credits_views.credits_page, name="credits"),
 ]
