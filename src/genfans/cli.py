@@ -10,6 +10,7 @@ COMMANDS = {
     "migrate": "apply database migrations",
     "makemigrations": "create migrations after model changes",
     "seed": "load plans, pricing rules and the reference catalog (idempotent)",
+    "setup": "interactive: database, Stripe keys, products and prices, webhook; writes .env",
     "credits": "credits audit: check every balance against its ledger (exit 1 on a discrepancy)",
     "createsuperuser": "create a staff account for /admin/",
     "shell": "Python shell with the app loaded",

@@ -289,6 +289,10 @@ class FakeStripe:
             data = [p for p in self.prices.values() if p["lookup_key"] in keys and p["active"]]
             return 200, self._list("/v1/prices", data)
         if parts == ["prices"] and method == "POST":
+            if params.get("transfer_lookup_key") == "true":
+                for other in self.prices.values():
+                    if other["lookup_key"] == params.get("lookup_key"):
+                        other["lookup_key"] = None
             price = self.add_price(
                 lookup_key=params.get("lookup_key", ""),
                 unit_amount=int(params.get("unit_amount", 0)),

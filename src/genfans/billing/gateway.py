@@ -150,3 +150,38 @@ def event_verify(*, payload: bytes, signature: str | None, secret: str) -> dict:
         payload.decode("utf-8"), signature or "", secret, tolerance=300
     )
     return json.loads(payload)
+
+
+@translate_errors
+def plan_price_ensure(
+    *, api_key: str, code: str, name: str, unit_amount: int, lookup_key: str
+) -> tuple[str, bool]:
+    """The plan's monthly USD price (product `genfans_<code>`, found by lookup key, created
+    when missing or when the amount changed); (price id, whether it was created)."""
+    client = stripe_client(api_key)
+    product_id = f"genfans_{code}"
+    try:
+        client.v1.products.retrieve(product_id)
+    except stripe.InvalidRequestError as exc:
+        if getattr(exc, "code", None) != "resource_missing":
+            raise
+        client.v1.products.create(
+            params={"id": product_id, "name": f"GenFans {name}", "metadata": {"plan": code}}
+        )
+    listed = client.v1.prices.list(params={"lookup_keys": [lookup_key], "active": True})
+    for price in (as_dict(p) for p in listed.data):
+        if price.get("unit_amount") == unit_amount and price.get("product") == product_id:
+            return price["id"], False
+    created = client.v1.prices.create(
+        params={
+            "product": product_id,
+            "currency": "usd",
+            "unit_amount": unit_amount,
+            "recurring": {"interval": "month"},
+            "lookup_key": lookup_key,
+            # A changed amount gets a new price; the lookup key moves to it.
+            "transfer_lookup_key": True,
+            "metadata": {"plan": code},
+        }
+    )
+    return created.id, True
