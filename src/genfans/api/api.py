@@ -1,4 +1,5 @@
 from genfans.api import accounts, errors, uploads
+from genfans.api import catalog as catalog_api
 from genfans.api.openapi import GenFansAPI
 
 api = GenFansAPI(
@@ -12,3 +13,4 @@ errors.install(api)
 
 api.add_router("", accounts.router)
 api.add_router("", uploads.router)
+api.add_router("", catalog_api.router)

@@ -1,0 +1,42 @@
+from django.contrib import admin
+from django.utils.html import format_html
+
+from genfans.catalog.models import ReferenceModel
+
+
+@admin.register(ReferenceModel)
+class ReferenceModelAdmin(admin.ModelAdmin):
+    list_display = ["preview", "name", "category", "sort_order", "is_active"]
+    list_display_links = ["preview", "name"]
+    list_filter = ["category", "is_active"]
+    list_editable = ["sort_order", "is_active"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["preview", "thumbnail_generated"]
+    fields = [
+        "name",
+        "slug",
+        "category",
+        "is_active",
+        "sort_order",
+        "description",
+        "base_prompt",
+        "attributes",
+        "thumbnail",
+        "preview",
+        "thumbnail_generated",
+    ]
+
+    @admin.display(description="Thumbnail")
+    def preview(self, obj):
+        if not obj.thumbnail:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="" style="height:64px;border-radius:6px">', obj.thumbnail.url
+        )
+
+    def save_model(self, request, obj, form, change):
+        if "thumbnail" in form.changed_data:
+            # A real image from staff: `genfans seed` must never draw over it.
+            obj.thumbnail_generated = False
+        super().save_model(request, obj, form, change)

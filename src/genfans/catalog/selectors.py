@@ -1,0 +1,56 @@
+"""Reads of the reference catalog. The catalog is shared by every team: no `team=` here."""
+
+import uuid
+
+from django.db.models import QuerySet
+
+from genfans.catalog.errors import ReferenceModelNotFound
+from genfans.catalog.models import Category, ReferenceModel
+from genfans.core.errors import ValidationError
+
+MAX_QUERY_WORDS = 8
+
+
+def reference_model_list(
+    *, category: str | None = None, q: str | None = None, include_inactive: bool = False
+) -> QuerySet[ReferenceModel]:
+    """Active models in catalog order; `q` matches every word against name, description,
+    attributes and tags."""
+    models = ReferenceModel.objects.all()
+    if not include_inactive:
+        models = models.filter(is_active=True)
+    if category:
+        if category not in Category.values:
+            raise ValidationError(f"Unknown category: {category}.", field="category")
+        models = models.filter(category=category)
+    for word in (q or "").lower().split()[:MAX_QUERY_WORDS]:
+        models = models.filter(search_text__contains=word)
+    return models.order_by("sort_order", "pk")
+
+
+def reference_model_get(*, reference_model_id, include_inactive: bool = False) -> ReferenceModel:
+    try:
+        reference_model_id = uuid.UUID(str(reference_model_id))
+    except ValueError:
+        raise ReferenceModelNotFound(reference_model_id=str(reference_model_id)) from None
+    models = ReferenceModel.objects.all()
+    if not include_inactive:
+        models = models.filter(is_active=True)
+    model = models.filter(pk=reference_model_id).first()
+    if model is None:
+        raise ReferenceModelNotFound(reference_model_id=str(reference_model_id))
+    return model
+
+
+def reference_model_get_by_slug(*, slug: str) -> ReferenceModel:
+    model = ReferenceModel.objects.filter(slug=slug, is_active=True).first()
+    if model is None:
+        raise ReferenceModelNotFound(slug=slug)
+    return model
+
+
+def category_counts() -> dict[str, int]:
+    counts = dict.fromkeys(Category.values, 0)
+    for row in ReferenceModel.objects.filter(is_active=True).values_list("category", flat=True):
+        counts[row] = counts.get(row, 0) + 1
+    return counts
