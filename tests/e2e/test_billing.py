@@ -1,0 +1,50 @@
+"""A visitor picks a plan, signs up, goes through the development checkout and has the plan."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from genfans.billing.models import Plan
+from genfans.billing.seed import seed_plans
+from tests.factories import PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _offline_billing(settings):
+    settings.DEBUG = True
+    settings.STRIPE_SECRET_KEY = ""
+    seed_plans()
+
+
+def test_visitor_picks_a_plan_signs_up_and_gets_it(live_server, page):
+    pro = Plan.objects.get(code="pro")
+    allowance = 50 + pro.monthly_credits  # the free grant stays; the plan's credits arrive
+
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Pricing").click()
+    expect(page.get_by_test_id("dev-checkout-note")).to_be_visible()
+    page.get_by_role("link", name="Start free trial of Pro").click()
+
+    expect(page).to_have_url(re.compile(r"/sign-up\?next="))
+    page.get_by_label("Name").fill("Ada")
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+
+    expect(page).to_have_url(live_server.url + "/pricing?plan=pro")
+    page.get_by_role("button", name="Start free trial of Pro").click()
+
+    expect(page).to_have_url(live_server.url + "/dashboard/billing")
+    expect(
+        page.get_by_text("Development checkout: your team is now on the Pro plan")
+    ).to_be_visible()
+    expect(page.get_by_role("heading", name="Pro plan")).to_be_visible()
+    expect(page.get_by_test_id("subscription-status")).to_have_text("Trialing")
+    expect(page.get_by_test_id("allowance")).to_have_text(f"{pro.monthly_credits} credits")
+    expect(page.get_by_test_id("credits-available")).to_have_text(str(allowance))
+    header = page.get_by_test_id("header-balance")
+    if header.count():
+        expect(header).to_contain_text(str(allowance))
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.get_by_role("link", name="Change plan")).to_be_visible()
