@@ -275,3 +275,14 @@ class TestLedgerIsAppendOnlyAndConstrained:
         ]
         with pytest.raises(ValidationError):
             credit_transaction_list_for_team(team=team, kind="bogus")
+
+
+@pytest.mark.django_db
+def test_a_ledger_row_cannot_be_edited_or_deleted_through_the_orm(team):
+    row = CreditTransaction.objects.get(team=team)
+    row.amount = 5000
+    with pytest.raises(ValueError):
+        row.save()
+    with pytest.raises(ValueError):
+        row.delete()
+    assert CreditTransaction.objects.get(team=team).amount == 50

@@ -27,7 +27,9 @@ def test_the_header_shows_the_balance_on_every_dashboard_page(owner_client):
 
 def test_filter_by_kind_with_htmx_returns_only_the_history(owner_client, team):
     credits_reserve(team=team, job=make_job(team), amount=5)
-    response = owner_client.get("/dashboard/credits?kind=reserve", HTTP_HX_REQUEST="true")
+    response = owner_client.get(
+        "/dashboard/credits?kind=reserve", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="credit-history"
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith('<div id="credit-history" data-kind="reserve">')

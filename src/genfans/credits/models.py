@@ -97,6 +97,14 @@ class CreditTransaction(BaseModel):
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} ({self.idempotency_key})"
 
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("Ledger rows are append-only: write a new row instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Ledger rows are append-only: write a new row instead.")
+
     @property
     def available_delta(self) -> int:
         return EFFECTS[self.kind][0] * self.amount

@@ -47,7 +47,7 @@ def _history_context(request, team) -> dict:
 def credits_page(request):
     team = request.team
     context = _history_context(request, team)
-    if request.htmx:
+    if request.htmx and request.htmx.target == "credit-history":
         return render(request, "web/credits/credits.html#history", context)
     balance = credits_balance_get(team=team)
     context |= {
