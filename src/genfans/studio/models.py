@@ -40,7 +40,8 @@ class Job(BaseModel):
     credits_charged = models.PositiveIntegerField(default=0)
     provider = models.CharField(max_length=32, blank=True)
     endpoint = models.CharField(max_length=100, blank=True)
-    provider_request_id = models.CharField(max_length=200, blank=True, db_index=True)
+    # Opaque and unbounded: the sandbox's ids carry the whole signed request.
+    provider_request_id = models.TextField(blank=True)
     webhook_token = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -74,3 +75,40 @@ class Job(BaseModel):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+
+class TeamSlots(models.Model):
+    """A team's running-job semaphore, after Solid Queue: `used` is taken with a conditional
+    update when a job starts and given back in the transaction that ends it."""
+
+    team = models.OneToOneField(
+        "teams.Team", on_delete=models.CASCADE, primary_key=True, related_name="job_slots"
+    )
+    used = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "team slots"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(used__gte=0), name="slots_used_gte_0")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id}: {self.used} running"
+
+
+class ScheduledRun(models.Model):
+    """One row per periodic task per time slot: the unique key lets exactly one of many
+    workers fire it."""
+
+    name = models.CharField(max_length=64)
+    slot = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name", "slot"], name="scheduled_run_unique_slot")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.slot:%Y-%m-%d %H:%M}"

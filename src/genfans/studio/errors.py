@@ -1,0 +1,26 @@
+from genfans.core.errors import Conflict, RateLimited, ValidationError
+
+
+class TooManyQueuedJobs(RateLimited):
+    code = "too_many_queued_jobs"
+    default_message = "Your plan's queue is full: wait for some jobs to finish."
+
+
+class JobNotCancellable(Conflict):
+    code = "job_not_cancellable"
+    default_message = "The job has already ended."
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    default_message = "This Idempotency-Key was already used for a different request."
+
+
+class InvalidJobParams(ValidationError):
+    code = "invalid_params"
+    default_message = "The job's parameters are not valid."
+
+
+class ModelNotReady(Conflict):
+    code = "model_not_ready"
+    default_message = "This model cannot generate yet (it is training, failed or archived)."

@@ -1,0 +1,176 @@
+"""What each job type takes, costs and asks of a provider.
+
+`prepare` validates a request into the params stored on the job and the figures the
+calculator prices; `provider_input` turns a job into a provider request body (fal's shape,
+which the sandbox shares; Higgsfield's own); `delivered_pricing` prices what was delivered.
+"""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from genfans.catalog.models import ReferenceModel
+from genfans.studio.errors import InvalidJobParams
+from genfans.studio.models import JobType
+
+QUALITIES = ("draft", "standard", "high")
+INFERENCE_STEPS = {"draft": 12, "standard": 28, "high": 40}
+SIZES = [
+    (512, 512),
+    (768, 768),
+    (1024, 1024),
+    (768, 1024),
+    (1024, 768),
+    (1024, 1536),
+    (1536, 1024),
+    (1536, 1536),
+    (2048, 2048),
+]
+# The longest side a plan may ask for; plans not listed get the free plan's.
+MAX_SIDE_BY_PLAN = {"free": 1024, "starter": 1536, "pro": 2048, "studio": 2048}
+MAX_IMAGES = 8
+MAX_PROMPT = 2000
+
+
+@dataclass(frozen=True)
+class Prepared:
+    params: dict[str, Any]
+    pricing: dict[str, Any]
+
+
+def _int(raw: dict, name: str, default: int | None = None) -> int:
+    value = raw.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidJobParams(f"{name} must be a whole number.", field=name)
+    return value
+
+
+def prepare_image_generation(*, plan, team, raw: dict[str, Any]) -> Prepared:
+    prompt = str(raw.get("prompt") or "").strip()
+    if not prompt:
+        raise InvalidJobParams("Write a prompt.", field="prompt")
+    if len(prompt) > MAX_PROMPT:
+        raise InvalidJobParams(
+            f"The prompt is longer than {MAX_PROMPT} characters.", field="prompt"
+        )
+    num_images = _int(raw, "num_images", 1)
+    if not 1 <= num_images <= MAX_IMAGES:
+        raise InvalidJobParams(f"num_images must be 1 to {MAX_IMAGES}.", field="num_images")
+    width, height = _int(raw, "width", 1024), _int(raw, "height", 1024)
+    if (width, height) not in SIZES:
+        allowed = ", ".join(f"{w}x{h}" for w, h in SIZES)
+        raise InvalidJobParams(f"Size must be one of {allowed}.", field="width")
+    max_side = MAX_SIDE_BY_PLAN.get(plan.code, MAX_SIDE_BY_PLAN["free"])
+    if max(width, height) > max_side:
+        raise InvalidJobParams(
+            f"Your plan allows images up to {max_side}px on the longest side.", field="width"
+        )
+    quality = raw.get("quality", "standard")
+    if quality not in QUALITIES:
+        raise InvalidJobParams("quality must be draft, standard or high.", field="quality")
+    seed = raw.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise InvalidJobParams("seed must be a non-negative whole number.", field="seed")
+    reference = _reference_model(raw.get("model_id"))
+    params = {
+        "model_id": str(reference.pk),
+        "model_name": reference.name,
+        "prompt": prompt,
+        "num_images": num_images,
+        "width": width,
+        "height": height,
+        "quality": quality,
+        "seed": seed,
+    }
+    pricing = {"num_images": num_images, "width": width, "height": height, "quality": quality}
+    return Prepared(params=params, pricing=pricing)
+
+
+def _reference_model(model_id: Any) -> ReferenceModel:
+    reference = None
+    if model_id:
+        reference = ReferenceModel.objects.filter(
+            pk=_uuid_or_none(model_id), is_active=True
+        ).first()
+    if reference is None:
+        raise InvalidJobParams("Choose a model from the catalog.", field="model_id")
+    return reference
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def image_generation_input(job, *, provider_name: str) -> dict[str, Any]:
+    params = job.params
+    reference = ReferenceModel.objects.get(pk=params["model_id"])
+    prompt = (
+        f"{reference.base_prompt}, {params['prompt']}"
+        if reference.base_prompt
+        else params["prompt"]
+    )
+    seed = params["seed"] if params["seed"] is not None else int(job.pk.int % 2**31)
+    if provider_name == "higgsfield":
+        return {
+            "prompt": prompt,
+            "width": params["width"],
+            "height": params["height"],
+            "num_images": params["num_images"],
+            "seed": seed,
+            "quality": params["quality"],
+        }
+    return {
+        "prompt": prompt,
+        "image_size": {"width": params["width"], "height": params["height"]},
+        "num_images": params["num_images"],
+        "num_inference_steps": INFERENCE_STEPS[params["quality"]],
+        "seed": seed,
+        "enable_safety_checker": True,
+        "output_format": "jpeg",
+    }
+
+
+PREPARERS = {JobType.IMAGE_GENERATION: prepare_image_generation}
+INPUTS = {JobType.IMAGE_GENERATION: image_generation_input}
+
+
+def prepare(*, job_type: str, plan, team, raw: dict[str, Any]) -> Prepared:
+    return PREPARERS[job_type](plan=plan, team=team, raw=raw)
+
+
+def provider_input(job, *, provider_name: str) -> dict[str, Any]:
+    return INPUTS[job.type](job, provider_name=provider_name)
+
+
+def delivered_pricing(job, *, delivered: int) -> dict[str, Any]:
+    """The calculator's figures for what was actually delivered (NSFW-withheld images are
+    not charged)."""
+    pricing = dict(job.params.get("pricing", {}))
+    if job.type == JobType.IMAGE_GENERATION:
+        pricing["num_images"] = delivered
+    return pricing
+
+
+def _nothing(job, **kwargs) -> None:
+    """Image generation needs no bookkeeping beyond the job and its assets."""
+
+
+# Hooks that run inside the job engine's transactions (custom models track training here).
+ON_SUBMITTED: dict[str, Any] = {}
+ON_SUCCEEDED: dict[str, Any] = {}
+ON_FAILED: dict[str, Any] = {}
+
+
+def on_submitted(job) -> None:
+    ON_SUBMITTED.get(job.type, _nothing)(job)
+
+
+def on_succeeded(job, *, assets, artefacts) -> None:
+    ON_SUCCEEDED.get(job.type, _nothing)(job, assets=assets, artefacts=artefacts)
+
+
+def on_failed(job) -> None:
+    ON_FAILED.get(job.type, _nothing)(job)

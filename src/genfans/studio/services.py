@@ -1,0 +1,484 @@
+"""Jobs: submit, start, advance, finish, fail, cancel.
+
+The Job row is the source of truth and tasks only carry its id. Status moves only by
+conditional updates (`UPDATE … WHERE status IN (…)`), so a duplicate webhook, a second worker
+or a late poll finds nothing to do. Credits move in the same transaction as the status.
+
+Locks are always taken in one order, job → team slots → credit balance, so concurrent
+submits, finishes and cancels of one team never deadlock.
+"""
+
+import logging
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from genfans.billing.selectors import plan_effective_for_team
+from genfans.core.errors import NotFound
+from genfans.core.transactions import call_on_commit
+from genfans.credits import calculator
+from genfans.credits.services import credits_capture, credits_release, credits_reserve
+from genfans.providers.base import ProviderError, ProviderOutput, ProviderRequest, ProviderState
+from genfans.providers.registry import endpoint_for, provider_get, provider_name_for
+from genfans.storage.services import asset_create, retention_deadline
+from genfans.studio import operations
+from genfans.studio.errors import IdempotencyKeyReused, JobNotCancellable, TooManyQueuedJobs
+from genfans.studio.models import ACTIVE_STATUSES, Job, JobStatus, JobType, TeamSlots
+from genfans.studio.queue import job_advance_on_commit, team_dispatch_on_commit
+from genfans.teams.activity import activity_record
+from genfans.teams.models import Action
+
+logger = logging.getLogger(__name__)
+
+ACTIONS = {
+    JobType.IMAGE_GENERATION: Action.GENERATE,
+    JobType.MODEL_CREATION: Action.CREATE_MODEL,
+    JobType.MODEL_REFINEMENT: Action.REFINE_MODEL,
+    JobType.VIDEO_GENERATION: Action.GENERATE_VIDEO,
+    JobType.FACE_SWAP: Action.FACE_SWAP,
+}
+DOWNLOAD_THREADS = 4
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(settings.JOB_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 300))
+
+
+def _poll_delay(provider) -> timedelta:
+    if provider.sends_webhooks:
+        return timedelta(seconds=settings.JOB_POLL_SECONDS)
+    return timedelta(seconds=max(settings.SANDBOX_LATENCY_SECONDS, 0.05))
+
+
+def _slots_locked(team) -> TeamSlots:
+    TeamSlots.objects.get_or_create(team=team)
+    return TeamSlots.objects.select_for_update().get(team=team)
+
+
+# --- submit -------------------------------------------------------------------------------
+
+
+def job_submit(
+    *,
+    team,
+    user,
+    job_type: str,
+    params: dict[str, Any],
+    idempotency_key: str | None = None,
+    ip_address: str | None = None,
+) -> Job:
+    """Price, reserve and queue a job in one transaction; dispatch after commit.
+
+    A retried request with the same Idempotency-Key returns the first job and reserves once."""
+    try:
+        return _job_submit(
+            team=team,
+            user=user,
+            job_type=job_type,
+            params=params,
+            idempotency_key=idempotency_key,
+            ip_address=ip_address,
+        )
+    except IntegrityError:
+        # Two requests with one key raced past the lookup; the loser answers with the winner.
+        if idempotency_key:
+            existing = Job.objects.filter(team=team, idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return _same_request_or_conflict(existing, job_type, params)
+        raise
+
+
+def _same_request_or_conflict(job: Job, job_type: str, raw: dict[str, Any]) -> Job:
+    if job.type != job_type or job.params.get("request") != raw:
+        raise IdempotencyKeyReused()
+    return job
+
+
+@transaction.atomic(durable=True)
+def _job_submit(*, team, user, job_type, params, idempotency_key, ip_address) -> Job:
+    plan = plan_effective_for_team(team=team)
+    prepared = operations.prepare(job_type=job_type, plan=plan, team=team, raw=params)
+    estimate = calculator.estimate(operation=job_type, params=prepared.pricing)
+    # The slot row serialises a team's submits: the queue limit and the key check are exact.
+    _slots_locked(team)
+    if idempotency_key:
+        existing = Job.objects.filter(team=team, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _same_request_or_conflict(existing, job_type, params)
+    queued = Job.objects.filter(team=team, status=JobStatus.QUEUED).count()
+    if queued >= plan.max_queued_jobs:
+        raise TooManyQueuedJobs(limit=plan.max_queued_jobs)
+    provider_name = provider_name_for(job_type)
+    job = Job.objects.create(
+        team=team,
+        user=user,
+        type=job_type,
+        priority=plan.queue_priority,
+        params={**prepared.params, "pricing": prepared.pricing, "request": params},
+        credits_estimated=estimate.credits,
+        credits_reserved=estimate.credits,
+        provider=provider_name,
+        endpoint=endpoint_for(provider_name, job_type),
+        webhook_token=secrets.token_urlsafe(24),
+        idempotency_key=idempotency_key,
+    )
+    credits_reserve(team=team, job=job, amount=estimate.credits)
+    operations.on_submitted(job)
+    activity_record(
+        action=ACTIONS[job_type],
+        team=team,
+        user=user,
+        ip_address=ip_address,
+        metadata={"job_id": str(job.pk), "credits": estimate.credits},
+    )
+    team_dispatch_on_commit(team_id=team.pk, priority=plan.queue_priority)
+    return job
+
+
+# --- start --------------------------------------------------------------------------------
+
+
+def _start_next(*, team) -> Job | None:
+    """Take a slot and start the team's next waiting job, inside the caller's transaction."""
+    plan = plan_effective_for_team(team=team)
+    TeamSlots.objects.get_or_create(team=team)
+    taken = TeamSlots.objects.filter(team=team, used__lt=plan.max_concurrent_jobs).update(
+        used=F("used") + 1
+    )
+    if not taken:
+        return None
+    now = timezone.now()
+    job = (
+        Job.objects.select_for_update(skip_locked=True)
+        .filter(team=team, status=JobStatus.QUEUED)
+        .order_by("-priority", "created_at")
+        .first()
+    )
+    started = job is not None and Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=now, next_attempt_at=now, lease_until=None
+    )
+    if not started:
+        _slot_give_back(team_id=team.pk)
+        return None
+    job_advance_on_commit(job_id=job.pk, priority=job.priority)
+    return job
+
+
+def _slot_give_back(*, team_id) -> None:
+    TeamSlots.objects.filter(team_id=team_id, used__gt=0).update(used=F("used") - 1)
+
+
+@transaction.atomic(durable=True)
+def team_dispatch(*, team_id) -> int:
+    """Start as many of the team's waiting jobs as its plan allows."""
+    from genfans.teams.models import Team
+
+    team = Team.objects.select_related("plan").filter(pk=team_id).first()
+    if team is None:
+        return 0
+    started = 0
+    while _start_next(team=team) is not None:
+        started += 1
+    return started
+
+
+# --- advance ------------------------------------------------------------------------------
+
+
+def job_advance(*, job_id) -> None:
+    """Move a running job one step: submit it, or look at the provider and finish it.
+
+    The lease makes one worker responsible at a time; a worker that dies leaves a lease that
+    expires, and the sweep hands the job to another worker, which resumes from the stored
+    provider request id."""
+    now = timezone.now()
+    claimed = (
+        Job.objects.filter(pk=job_id, status=JobStatus.RUNNING)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .update(lease_until=now + _lease())
+    )
+    if not claimed:
+        return
+    job = Job.objects.select_related("team").get(pk=job_id)
+    provider = provider_get(job.provider)
+    if not job.provider_request_id:
+        _submit(job, provider)
+        return
+    try:
+        status = provider.status(endpoint=job.endpoint, request_id=job.provider_request_id)
+    except ProviderError as exc:
+        _retry_or_fail(job, exc)
+        return
+    if status.state == ProviderState.COMPLETED:
+        _complete(job, provider, status)
+    elif status.is_final:
+        job_fail(job_id=job.pk, code="provider_failed", message=status.error or status.state)
+    else:
+        _wait(job, provider, progress=status.progress)
+
+
+def webhook_url(job: Job) -> str:
+    query = urlencode({"job": str(job.pk), "token": job.webhook_token})
+    return f"{settings.BASE_URL}/api/webhooks/{job.provider}?{query}"
+
+
+def _submit(job: Job, provider) -> None:
+    request = ProviderRequest(
+        operation=job.type,
+        endpoint=job.endpoint,
+        input=operations.provider_input(job, provider_name=provider.name),
+        webhook_url=webhook_url(job),
+    )
+    try:
+        request_id = provider.submit(request)
+    except ProviderError as exc:
+        _retry_or_fail(job, exc)
+        return
+    next_at = timezone.now() + _poll_delay(provider)
+    stored = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        provider_request_id=request_id, lease_until=None, next_attempt_at=next_at, progress=5
+    )
+    if not stored:
+        # Canceled while we were submitting: stop the work we just started.
+        _provider_cancel(provider, endpoint=job.endpoint, request_id=request_id)
+        return
+    job_advance_on_commit(job_id=job.pk, priority=job.priority, run_after=next_at)
+
+
+def _wait(job: Job, provider, *, progress: int) -> None:
+    next_at = timezone.now() + _poll_delay(provider)
+    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        progress=max(5, min(progress, 95)), lease_until=None, next_attempt_at=next_at
+    )
+    job_advance_on_commit(job_id=job.pk, priority=job.priority, run_after=next_at)
+
+
+def _retry_or_fail(job: Job, exc: ProviderError | OSError) -> None:
+    retryable = getattr(exc, "retryable", True)
+    attempts = job.attempts + 1
+    if not retryable or attempts >= settings.JOB_MAX_ATTEMPTS:
+        job_fail(job_id=job.pk, code=getattr(exc, "code", "storage_error"), message=str(exc))
+        return
+    next_at = timezone.now() + _backoff(attempts)
+    logger.warning("job %s: attempt %s failed, retrying at %s: %s", job.pk, attempts, next_at, exc)
+    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        attempts=attempts, next_attempt_at=next_at, lease_until=None, error_message=str(exc)[:500]
+    )
+    job_advance_on_commit(job_id=job.pk, priority=job.priority, run_after=next_at)
+
+
+def _download_all(provider, outputs: list[ProviderOutput]) -> list[bytes]:
+    """Outputs are fetched concurrently, so one slow download does not serialise the rest."""
+    if len(outputs) <= 1:
+        return [provider.download(output) for output in outputs]
+    with ThreadPoolExecutor(max_workers=min(DOWNLOAD_THREADS, len(outputs))) as pool:
+        return list(pool.map(provider.download, outputs))
+
+
+def _complete(job: Job, provider, status) -> None:
+    delivered = [output for output in status.outputs if not output.nsfw]
+    if not delivered:
+        if status.outputs:
+            job_fail(job_id=job.pk, code="nsfw", message="Every output was withheld as NSFW.")
+        else:
+            job_fail(job_id=job.pk, code="no_output", message="The provider returned nothing.")
+        return
+    try:
+        contents = _download_all(provider, delivered)
+        job_finish(
+            job_id=job.pk, outputs=list(zip(delivered, contents, strict=True)), status=status
+        )
+    except (ProviderError, OSError) as exc:
+        _retry_or_fail(job, exc)
+
+
+@transaction.atomic(durable=True)
+def job_finish(*, job_id, outputs: list[tuple[ProviderOutput, bytes]], status) -> bool:
+    """Store the outputs, charge what was delivered, release the rest, free the slot and start
+    the team's next job: all or nothing, once."""
+    now = timezone.now()
+    finished = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+        status=JobStatus.SUCCEEDED,
+        progress=100,
+        finished_at=now,
+        lease_until=None,
+        next_attempt_at=None,
+        expires_at=retention_deadline(now=now),
+        error_code="",
+        error_message="",
+    )
+    if not finished:
+        return False
+    job = Job.objects.select_related("team", "team__plan").get(pk=job_id)
+    assets = [
+        asset_create(
+            team=job.team,
+            job=job,
+            kind=output.kind,
+            content=content,
+            content_type=output.content_type,
+            width=output.width,
+            height=output.height,
+            duration=output.duration,
+            seed=output.seed,
+        )
+        for output, content in outputs
+    ]
+    delivered = sum(1 for asset in assets if asset.kind in ("image", "video"))
+    cost = calculator.estimate(
+        operation=job.type, params=operations.delivered_pricing(job, delivered=delivered)
+    ).credits
+    _slot_give_back(team_id=job.team_id)
+    charged = credits_capture(job=job, amount=cost)
+    Job.objects.filter(pk=job_id).update(credits_charged=charged)
+    operations.on_succeeded(job, assets=assets, artefacts=status.artefacts)
+    _start_next(team=job.team)
+    return True
+
+
+@transaction.atomic(durable=True)
+def job_fail(*, job_id, code: str, message: str) -> bool:
+    """Fail a job that has not ended and release its whole reservation."""
+    job = Job.objects.select_related("team", "team__plan").filter(pk=job_id).first()
+    if job is None:
+        return False
+    was_running = job.status == JobStatus.RUNNING
+    failed = Job.objects.filter(pk=job_id, status=job.status, status__in=ACTIVE_STATUSES).update(
+        status=JobStatus.FAILED,
+        finished_at=timezone.now(),
+        lease_until=None,
+        next_attempt_at=None,
+        error_code=code[:64],
+        error_message=message[:2000],
+    )
+    if not failed:
+        return False
+    if was_running:
+        _slot_give_back(team_id=job.team_id)
+    credits_release(job=job)
+    operations.on_failed(job)
+    if was_running:
+        _start_next(team=job.team)
+    return True
+
+
+@transaction.atomic(durable=True)
+def job_cancel(*, team, job_id, user=None, ip_address: str | None = None) -> Job:
+    job = Job.objects.select_related("team", "team__plan").filter(team=team, pk=job_id).first()
+    if job is None:
+        raise NotFound("No such job.")
+    was_running = job.status == JobStatus.RUNNING
+    canceled = Job.objects.filter(pk=job.pk, status=job.status, status__in=ACTIVE_STATUSES).update(
+        status=JobStatus.CANCELED,
+        finished_at=timezone.now(),
+        lease_until=None,
+        next_attempt_at=None,
+    )
+    if not canceled:
+        raise JobNotCancellable(status=job.status)
+    if was_running:
+        _slot_give_back(team_id=job.team_id)
+    credits_release(job=job)
+    operations.on_failed(job)
+    if was_running:
+        _start_next(team=job.team)
+        if job.provider_request_id:
+            call_on_commit(
+                _provider_cancel,
+                provider_get(job.provider),
+                endpoint=job.endpoint,
+                request_id=job.provider_request_id,
+            )
+    activity_record(
+        action=Action.CANCEL_JOB,
+        team=team,
+        user=user,
+        ip_address=ip_address,
+        metadata={"job_id": str(job.pk)},
+    )
+    job.refresh_from_db()
+    return job
+
+
+def _provider_cancel(provider, *, endpoint: str, request_id: str) -> None:
+    try:
+        provider.cancel(endpoint=endpoint, request_id=request_id)
+    except ProviderError as exc:
+        # The job is already canceled and released on our side; the provider may finish the
+        # work anyway, and its late webhook then changes nothing.
+        logger.warning("provider cancel of %s failed: %s", request_id, exc)
+
+
+# --- webhooks -----------------------------------------------------------------------------
+
+
+def job_for_webhook(*, provider: str, job_id, token: str | None = None) -> Job:
+    job = Job.objects.filter(pk=job_id, provider=provider).first()
+    if job is None or (token is not None and not secrets.compare_digest(token, job.webhook_token)):
+        raise NotFound("No such job.")
+    return job
+
+
+def job_webhook_received(*, job: Job) -> None:
+    """A webhook only says "look now": the job engine re-reads the provider's status."""
+    if job.status == JobStatus.RUNNING:
+        with transaction.atomic():
+            job_advance_on_commit(job_id=job.pk, priority=job.priority + 1)
+
+
+# --- periodic repair ----------------------------------------------------------------------
+
+
+def jobs_sweep() -> dict[str, int]:
+    """Repair what crashes and lost tasks leave behind. Safe to run anywhere, any time."""
+    now = timezone.now()
+    grace = timedelta(seconds=settings.JOB_SWEEP_GRACE_SECONDS)
+    counts = {"resumed": 0, "expired": 0, "dispatched": 0, "slots_repaired": 0}
+
+    deadline = now - timedelta(seconds=settings.JOB_DEADLINE_SECONDS)
+    for job_id in Job.objects.filter(status=JobStatus.RUNNING, started_at__lt=deadline).values_list(
+        "pk", flat=True
+    ):
+        counts["expired"] += job_fail(
+            job_id=job_id, code="deadline_exceeded", message="The provider did not finish in time."
+        )
+
+    stalled = Job.objects.filter(status=JobStatus.RUNNING).filter(
+        Q(lease_until__lt=now) | Q(lease_until__isnull=True, next_attempt_at__lt=now - grace)
+    )
+    for job_id, priority in stalled.values_list("pk", "priority"):
+        with transaction.atomic():
+            job_advance_on_commit(job_id=job_id, priority=priority)
+        counts["resumed"] += 1
+
+    counts["slots_repaired"] = team_slots_repair()
+    waiting_teams = (
+        Job.objects.filter(status=JobStatus.QUEUED).values_list("team_id", flat=True).distinct()
+    )
+    for team_id in waiting_teams:
+        counts["dispatched"] += team_dispatch(team_id=team_id)
+    return counts
+
+
+def team_slots_repair() -> int:
+    """Set every team's slot counter to its number of running jobs (a crash can leak one)."""
+    repaired = 0
+    for team_id in TeamSlots.objects.values_list("team_id", flat=True):
+        with transaction.atomic():
+            slots = TeamSlots.objects.select_for_update().get(team_id=team_id)
+            running = Job.objects.filter(team_id=team_id, status=JobStatus.RUNNING).count()
+            if slots.used != running:
+                TeamSlots.objects.filter(team_id=team_id).update(used=running)
+                repaired += 1
+    return repaired
