@@ -12,6 +12,7 @@ COMMANDS = {
     "seed": "load plans, pricing rules and the reference catalog (idempotent)",
     "setup": "interactive: database, Stripe keys, products and prices, webhook; writes .env",
     "credits": "credits audit: check every balance against its ledger (exit 1 on a discrepancy)",
+    "cleanup": "retention: cleanup (delete expired files) | mark-expired (database only) | stats",
     "createsuperuser": "create a staff account for /admin/",
     "shell": "Python shell with the app loaded",
 }
