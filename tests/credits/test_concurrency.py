@@ -179,3 +179,31 @@ def test_a_replayed_idempotency_key_counts_once():
         CreditTransaction.objects.filter(team=team).count() == 5
     )  # 2 grants, +1, reserve, capture
     assert ledger_audit() == []
+
+
+def test_capture_racing_release_resolves_each_job_once():
+    team = team_with(400)
+    jobs = [make_job(team) for _ in range(20)]
+    for job in jobs:
+        with transaction.atomic():
+            credits_reserve(team=team, job=job, amount=20)
+
+    def finish(job, how):
+        with transaction.atomic():
+            if how == "capture":
+                return ("capture", credits_capture(job=job, amount=15))
+            return ("release", credits_release(job=job))
+
+    results = run_threads(finish, [(j, "capture") for j in jobs] + [(j, "release") for j in jobs])
+    charged = 0
+    for i, job in enumerate(jobs):
+        capture, release = results[i], results[i + len(jobs)]
+        reservation = CreditReservation.objects.get(job=job)
+        if reservation.status == ReservationStatus.CAPTURED:
+            assert (capture, release) == (("capture", 15), ("release", 0))
+            charged += 15
+        else:
+            assert (capture, release) == (("capture", 0), ("release", 20))
+    balance = credits_balance_get(team=team)
+    assert (balance.available, balance.reserved) == (400 - charged, 0)
+    assert ledger_audit() == []
