@@ -1,0 +1,73 @@
+"""Concurrent deliveries of the same Stripe event (PostgreSQL, real threads and commits)."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from genfans.billing.models import Plan, StripeEvent
+from genfans.credits.models import CreditTransaction
+from genfans.credits.selectors import credits_balance_get
+from tests.billing.conftest import invoice_object, make_event, post_event
+from tests.factories import make_user
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def deliver_concurrently(events: list[dict]) -> list[int]:
+    barrier = threading.Barrier(len(events))
+    statuses: list[int] = []
+
+    def deliver(event):
+        try:
+            barrier.wait(timeout=5)
+            statuses.append(post_event(Client(), event).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver, args=(e,)) for e in events]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return statuses
+
+
+@pytest.fixture
+def linked_team(plans):
+    user = make_user(email="race@example.com")
+    team = user.memberships.get().team
+    team.stripe_customer_id = "cus_race"
+    team.save(update_fields=["stripe_customer_id"])
+    Plan.objects.filter(code="pro").update(stripe_price_id="price_pro")
+    return team
+
+
+def test_the_same_event_delivered_in_parallel_is_stored_and_credited_once(linked_team, plans):
+    invoice = invoice_object(
+        invoice_id="in_race", customer="cus_race", sub_id="sub_race", price_id="price_pro"
+    )
+    event = make_event("invoice.paid", invoice, created=int(time.time()))
+
+    statuses = deliver_concurrently([event] * 6)
+
+    assert statuses == [200] * 6
+    assert StripeEvent.objects.count() == 1
+    assert StripeEvent.objects.get().attempts == 1
+    assert CreditTransaction.objects.filter(kind="replenish").count() == 1
+    assert credits_balance_get(team=linked_team).available == 50 + 1500
+
+
+def test_different_events_for_one_invoice_credit_it_once(linked_team, plans):
+    invoice = invoice_object(
+        invoice_id="in_race2", customer="cus_race", sub_id="sub_race", price_id="price_pro"
+    )
+
+    statuses = deliver_concurrently([make_event("invoice.paid", invoice) for _ in range(6)])
+
+    assert statuses == [200] * 6
+    assert StripeEvent.objects.count() == 6
+    assert CreditTransaction.objects.filter(kind="replenish").count() == 1
+    assert credits_balance_get(team=linked_team).available == 50 + 1500
