@@ -112,3 +112,99 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.slot:%Y-%m-%d %H:%M}"
+
+
+# --- custom models (issue 6) --------------------------------------------------------------
+
+
+class CustomModelStatus(models.TextChoices):
+    TRAINING = "training", "Training"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+    ARCHIVED = "archived", "Archived"
+
+
+class CustomModel(BaseModel):
+    """A team's own persona, trained from its photos; generation uses `current_version`."""
+
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="custom_models")
+    reference_model = models.ForeignKey(
+        "catalog.ReferenceModel", on_delete=models.PROTECT, related_name="custom_models"
+    )
+    name = models.CharField(max_length=80)
+    status = models.CharField(
+        max_length=16, choices=CustomModelStatus.choices, default=CustomModelStatus.TRAINING
+    )
+    trigger_word = models.CharField(max_length=40)
+    current_version = models.ForeignKey(
+        "studio.ModelVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cover = models.ForeignKey(
+        "storage.Asset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "-created_at"], name="custom_model_team_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+    @property
+    def can_generate(self) -> bool:
+        return self.status == CustomModelStatus.READY and self.current_version_id is not None
+
+
+class ModelVersionKind(models.TextChoices):
+    CREATION = "creation", "Creation"
+    REFINEMENT = "refinement", "Refinement"
+
+
+class ModelVersionStatus(models.TextChoices):
+    TRAINING = "training", "Training"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class ModelVersion(BaseModel):
+    """One trained state of a custom model. Versions are never rewritten: a refinement adds
+    version N+1 with the current one as its parent, and a failed one leaves it in place."""
+
+    model = models.ForeignKey(CustomModel, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"
+    )
+    kind = models.CharField(max_length=16, choices=ModelVersionKind.choices)
+    status = models.CharField(
+        max_length=16, choices=ModelVersionStatus.choices, default=ModelVersionStatus.TRAINING
+    )
+    instructions = models.TextField(blank=True)
+    training_images = models.ManyToManyField("storage.Asset", blank=True, related_name="+")
+    archive = models.ForeignKey(
+        "storage.Asset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    weights = models.ForeignKey(
+        "storage.Asset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    trigger_word = models.CharField(max_length=40, blank=True)
+    # What the provider handed back (e.g. its own LoRA URL), kept for support and audits.
+    artefacts = models.JSONField(default=dict, blank=True)
+    job = models.OneToOneField(
+        Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="model_version"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["model", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "number"], name="model_version_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model.name} v{self.number} ({self.status})"
