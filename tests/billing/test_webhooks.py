@@ -439,3 +439,30 @@ def test_trial_will_end_is_recorded(client, linked_team, plans, caplog):
     stored = StripeEvent.objects.get()
     assert stored.team == linked_team and stored.error == "trial ends soon"
     assert "trial of team" in caplog.text
+
+
+def test_staff_can_process_a_failed_event_again_from_the_admin(client, linked_team, plans):
+    from genfans.accounts.models import User
+    from genfans.billing.models import Plan
+
+    invoice = invoice_object(
+        invoice_id="in_1", customer="cus_linked", sub_id="sub_1", price_id="price_new_pro"
+    )
+    post_event(client, make_event("invoice.paid", invoice))
+    stored = StripeEvent.objects.get()
+    assert stored.status == StripeEventStatus.FAILED
+    Plan.objects.filter(code="pro").update(stripe_price_id="price_new_pro")  # the fix
+    staff = make_user(email="staff@example.com")
+    User.objects.filter(pk=staff.pk).update(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+
+    listing = client.get("/admin/billing/stripeevent/")
+    response = client.post(
+        "/admin/billing/stripeevent/",
+        {"action": "process_again", "_selected_action": [str(stored.pk)]},
+    )
+
+    assert listing.status_code == 200 and response.status_code == 302
+    stored.refresh_from_db()
+    assert stored.status == StripeEventStatus.PROCESSED and stored.attempts == 2
+    assert available(linked_team) == FREE_CREDITS + plans["pro"].monthly_credits

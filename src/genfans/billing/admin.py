@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from genfans.billing.models import Plan
+from genfans.billing.models import Plan, StripeEvent, StripeEventStatus, TeamBilling
+from genfans.billing.webhooks import stripe_event_process
 
 
 @admin.register(Plan)
@@ -15,3 +16,39 @@ class PlanAdmin(admin.ModelAdmin):
         "price_cents",
         "trial_days",
     ]
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    list_display = ["stripe_id", "type", "status", "team", "attempts", "created_at"]
+    list_filter = ["status", "type", "livemode"]
+    search_fields = ["stripe_id", "customer_id", "subscription_id"]
+    readonly_fields = [f.name for f in StripeEvent._meta.fields]
+    actions = ["process_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Process the selected failed or parked events again")
+    def process_again(self, request, queryset):
+        pending = queryset.filter(
+            status__in=[
+                StripeEventStatus.FAILED,
+                StripeEventStatus.PARKED,
+                StripeEventStatus.RECEIVED,
+            ]
+        )
+        results = [
+            stripe_event_process(event_id=pk).status for pk in pending.values_list("pk", flat=True)
+        ]
+        self.message_user(
+            request,
+            f"Processed {len(results)}: {results.count(StripeEventStatus.PROCESSED)} done.",
+            messages.INFO,
+        )
+
+
+@admin.register(TeamBilling)
+class TeamBillingAdmin(admin.ModelAdmin):
+    list_display = ["team", "subscription_event_at", "payment_failed_at", "ended_subscription_id"]
+    search_fields = ["team__name"]

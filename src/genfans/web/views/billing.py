@@ -16,6 +16,7 @@ from genfans.billing.services import (
     subscription_dev_checkout,
 )
 from genfans.core.errors import DomainError
+from genfans.credits.selectors import credits_balance_get
 from genfans.teams.models import SubscriptionStatus
 from genfans.web.decorators import owner_required, team_required
 
@@ -32,11 +33,7 @@ def _absolute(request, path: str) -> str:
     return request.build_absolute_uri(path)
 
 
-def _credits_available(team) -> int | None:
-    try:
-        from genfans.credits.selectors import credits_balance_get
-    except ImportError:  # the credits app is built alongside billing
-        return None
+def _credits_available(team) -> int:
     return credits_balance_get(team=team).available
 
 
