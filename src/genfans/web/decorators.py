@@ -2,15 +2,19 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 
 
 def team_required(view):
-    """Signed-in users with a team only; visitors go to /sign-in?next=…."""
+    """Signed-in users with a team only; visitors go to /sign-in?next=…, signed-in users
+    without a team (e.g. removed from it) to /welcome."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated or request.membership is None:
+        if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        if request.membership is None:
+            return redirect("no-team")
         return view(request, *args, **kwargs)
 
     return wrapper

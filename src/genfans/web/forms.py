@@ -1,16 +1,70 @@
 from django import forms
 
+from genfans.teams.models import Role
+
+
+def _password(autocomplete: str, **kwargs) -> forms.CharField:
+    return forms.CharField(
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}),
+        **kwargs,
+    )
+
 
 class SignInForm(forms.Form):
     email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    password = forms.CharField(
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
-    )
+    password = _password("current-password")
 
 
 class SignUpForm(forms.Form):
     name = forms.CharField(max_length=150, required=False)
     email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     password = forms.CharField(
-        min_length=8, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        min_length=8,
+        max_length=128,
+        strip=False,
+        help_text="At least 8 characters.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    invite_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+
+class ForgotPasswordForm(forms.Form):
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class ResetPasswordForm(forms.Form):
+    password = _password("new-password", label="New password", help_text="At least 8 characters.")
+
+
+class AccountForm(forms.Form):
+    name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class PasswordChangeForm(forms.Form):
+    current_password = _password("current-password")
+    new_password = _password(
+        "new-password",
+        help_text="At least 8 characters. Your other sessions will be signed out.",
+    )
+
+
+class DeleteAccountForm(forms.Form):
+    password = _password("current-password", label="Confirm with your password", help_text=None)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"placeholder": "teammate@company.com"}))
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+class TeamNameForm(forms.Form):
+    name = forms.CharField(label="Team name", max_length=100)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        label="Key name", max_length=100, widget=forms.TextInput(attrs={"placeholder": "CI"})
     )

@@ -1,17 +1,27 @@
+from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from genfans.accounts.errors import TooManySignInAttempts
-from genfans.accounts.services import user_authenticate, user_sign_up
+from genfans.accounts.errors import InvalidResetLink, TooManySignInAttempts
+from genfans.accounts.services import (
+    password_reset_confirm,
+    password_reset_request,
+    password_reset_user_get,
+    user_authenticate,
+    user_sign_up,
+)
 from genfans.core.errors import DomainError
 from genfans.core.http import client_ip
 from genfans.teams.activity import activity_record
+from genfans.teams.errors import InvitationInvalid
+from genfans.teams.middleware import SESSION_TEAM_KEY
 from genfans.teams.models import Action
-from genfans.teams.selectors import membership_get
+from genfans.teams.selectors import invitation_get_open, membership_get
+from genfans.teams.services import invitation_accept
 from genfans.web.errors import add_form_error
-from genfans.web.forms import SignInForm, SignUpForm
+from genfans.web.forms import ForgotPasswordForm, ResetPasswordForm, SignInForm, SignUpForm
 
 
 def _next_url(request, default: str = "/dashboard/") -> str:
@@ -59,9 +69,21 @@ def sign_in(request):
     )
 
 
+def _open_invitation(invite_id):
+    if not invite_id:
+        return None, None
+    try:
+        return invitation_get_open(invitation_id=invite_id), None
+    except InvitationInvalid as error:
+        return None, error.message
+
+
 @require_http_methods(["GET", "POST"])
 def sign_up(request):
-    form = SignUpForm(request.POST or None)
+    invite_id = request.POST.get("invite_id") or request.GET.get("invite") or ""
+    invitation, invitation_error = _open_invitation(invite_id)
+    initial = {"invite_id": invite_id, "email": invitation.email if invitation else ""}
+    form = SignUpForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -69,6 +91,7 @@ def sign_up(request):
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
                 name=form.cleaned_data["name"],
+                invite_id=form.cleaned_data["invite_id"] or None,
                 ip_address=client_ip(request),
             )
         except DomainError as error:
@@ -76,13 +99,23 @@ def sign_up(request):
             status = 400
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            membership = membership_get(user=user)
+            if membership:
+                request.session[SESSION_TEAM_KEY] = str(membership.team_id)
+            if invitation:
+                messages.success(request, f"Welcome to {invitation.team.name}!")
             return redirect(_next_url(request))
     elif request.method == "POST":
         status = 400
     return render(
         request,
         "web/auth/sign_up.html",
-        {"form": form, "next": _next_url(request)},
+        {
+            "form": form,
+            "next": _next_url(request),
+            "invitation": invitation,
+            "invitation_error": invitation_error,
+        },
         status=status,
     )
 
@@ -98,3 +131,79 @@ def sign_out(request):
         )
     logout(request)
     return redirect("landing")
+
+
+@require_http_methods(["GET", "POST"])
+def forgot_password(request):
+    form = ForgotPasswordForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                password_reset_request(
+                    email=form.cleaned_data["email"], ip_address=client_ip(request)
+                )
+            except DomainError as error:
+                add_form_error(form, error)
+            else:
+                return render(
+                    request, "web/auth/forgot_password.html", {"sent": form.cleaned_data["email"]}
+                )
+        return render(request, "web/auth/forgot_password.html", {"form": form}, status=400)
+    return render(request, "web/auth/forgot_password.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def reset_password(request, uidb64: str, token: str):
+    try:
+        password_reset_user_get(uidb64=uidb64, token=token)
+    except InvalidResetLink as error:
+        return render(
+            request, "web/auth/reset_password.html", {"invalid": error.message}, status=400
+        )
+    form = ResetPasswordForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                password_reset_confirm(
+                    uidb64=uidb64,
+                    token=token,
+                    new_password=form.cleaned_data["password"],
+                    ip_address=client_ip(request),
+                )
+            except DomainError as error:
+                add_form_error(form, error)
+            else:
+                messages.success(request, "Your password was changed. Sign in with it.")
+                return redirect("sign-in")
+        return render(request, "web/auth/reset_password.html", {"form": form}, status=400)
+    return render(request, "web/auth/reset_password.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request, invitation_id):
+    """The link in an invitation email: sign up, or sign in and accept."""
+    try:
+        invite = invitation_get_open(invitation_id=invitation_id)
+    except InvitationInvalid as error:
+        return render(request, "web/auth/invitation.html", {"invalid": error.message}, status=400)
+    email_matches = (
+        request.user.is_authenticated and request.user.email.lower() == invite.email.lower()
+    )
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"/sign-in?next=/invite/{invite.id}")
+        try:
+            membership = invitation_accept(
+                invitation_id=invite.id, user=request.user, ip_address=client_ip(request)
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect(f"/invite/{invite.id}")
+        request.session[SESSION_TEAM_KEY] = str(membership.team_id)
+        messages.success(request, f"You joined {membership.team.name}.")
+        return redirect("dashboard")
+    return render(
+        request,
+        "web/auth/invitation.html",
+        {"invitation": invite, "email_matches": email_matches},
+    )

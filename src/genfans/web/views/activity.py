@@ -1,0 +1,40 @@
+from django.shortcuts import render
+
+from genfans.core.errors import ValidationError
+from genfans.core.pagination import paginate
+from genfans.teams.selectors import activity_list_for_team
+from genfans.web.decorators import team_required
+
+PAGE_SIZE = 25
+
+
+def describe(entry) -> str:
+    """One line per entry, from its metadata."""
+    data = entry.metadata or {}
+    details = {
+        "invite_team_member": lambda: f"{data.get('email')} as {data.get('role')}",
+        "revoke_invitation": lambda: data.get("email"),
+        "remove_team_member": lambda: data.get("member"),
+        "change_role": lambda: f"{data.get('member')}: {data.get('from')} → {data.get('to')}",
+        "update_team": lambda: f"renamed to {data.get('name')}",
+        "create_api_key": lambda: f"{data.get('name')} ({data.get('prefix')}…)",
+        "revoke_api_key": lambda: f"{data.get('name')} ({data.get('prefix')}…)",
+        "update_account": lambda: "changed " + ", ".join(data.get("fields", [])),
+        "sign_out": lambda: "all other sessions" if data.get("other_sessions") else "",
+    }.get(entry.action)
+    return (details() if details else "") or ""
+
+
+@team_required
+def activity(request):
+    cursor = request.GET.get("cursor") or None
+    try:
+        page = paginate(activity_list_for_team(team=request.team), limit=PAGE_SIZE, cursor=cursor)
+    except ValidationError:
+        page = paginate(activity_list_for_team(team=request.team), limit=PAGE_SIZE)
+    entries = [(entry, describe(entry)) for entry in page.items]
+    return render(
+        request,
+        "web/activity/activity.html",
+        {"entries": entries, "next_cursor": page.next_cursor, "is_first_page": not cursor},
+    )

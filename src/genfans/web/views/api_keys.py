@@ -1,0 +1,70 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from genfans.accounts.selectors import api_key_list_for_team
+from genfans.accounts.services import api_key_create, api_key_revoke
+from genfans.core.errors import DomainError, NotFound
+from genfans.core.http import client_ip
+from genfans.web.decorators import owner_required, team_required
+from genfans.web.errors import add_form_error
+from genfans.web.forms import ApiKeyForm
+
+
+def _render(request, *, form=None, new_key=None, status=200):
+    return render(
+        request,
+        "web/api_keys/api_keys.html",
+        {
+            "keys": api_key_list_for_team(team=request.team),
+            "form": form or ApiKeyForm(),
+            "new_key": new_key,
+            "is_owner": request.membership.is_owner,
+        },
+        status=status,
+    )
+
+
+@team_required
+@require_http_methods(["GET", "POST"])
+def api_keys(request):
+    if request.method == "GET":
+        return _render(request)
+    if not request.membership.is_owner:
+        raise PermissionDenied("Only a team owner can create API keys.")
+    form = ApiKeyForm(request.POST)
+    if form.is_valid():
+        try:
+            key, raw = api_key_create(
+                team=request.team,
+                user=request.user,
+                name=form.cleaned_data["name"],
+                ip_address=client_ip(request),
+            )
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            # The secret is rendered in this response only; it is never stored.
+            return _render(request, new_key={"key": key, "raw": raw})
+    return _render(request, form=form, status=400)
+
+
+@owner_required
+@require_POST
+def revoke(request, api_key_id):
+    try:
+        key = api_key_revoke(
+            team=request.team,
+            user=request.user,
+            api_key_id=api_key_id,
+            ip_address=client_ip(request),
+        )
+    except NotFound as error:
+        raise Http404(error.message) from error
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Key {key.name} revoked.")
+    return redirect("api-keys")
