@@ -12,7 +12,7 @@ PAGE_SIZE = 20
 # What a row did, in words: reserved credits are held, not yet spent.
 EFFECT_NOTES = {
     Kind.RESERVE: "held for a job",
-    Kind.CAPTURE: "charged from the hold",
+    Kind.CAPTURE: "the job's cost",
     Kind.RELEASE: "returned from the hold",
     Kind.EXPIRE: "unused subscription credits",
 }
@@ -33,7 +33,7 @@ def _history_context(request, team) -> dict:
         "rows": [
             {
                 "tx": row,
-                "change": row.available_delta if row.kind != Kind.CAPTURE else -row.amount,
+                "change": row.available_delta,
                 "note": EFFECT_NOTES.get(row.kind, row.reason),
             }
             for row in page.items
