@@ -203,3 +203,24 @@ def test_api_checkout_and_portal(owner_client, team, fake_stripe):
 
     status = owner_client.get("/api/billing").json()
     assert status["plan"] == "free" and status["checkout"] == "stripe" and status["can_manage"]
+
+
+def test_a_subscribed_team_changes_plan_in_the_portal_not_a_second_checkout(
+    owner_client, team, fake_stripe
+):
+    start_checkout(owner_client)
+    [session_id] = fake_stripe.sessions
+    fake_stripe.complete_checkout(session_id, status="active")
+    owner_client.get(f"/dashboard/billing?session_id={session_id}")
+
+    pricing = owner_client.get("/pricing")
+    response = start_checkout(owner_client, "studio")
+
+    assert "Your current plan" in pricing.text and "Switch to Studio" in pricing.text
+    assert len(fake_stripe.sessions) == 1
+    [portal] = fake_stripe.portal_sessions.values()
+    assert response["Location"] == portal["url"]
+    api = owner_client.post(
+        "/api/billing/checkout", {"plan": "studio"}, content_type="application/json"
+    )
+    assert api.status_code == 409 and api.json()["error"]["code"] == "already_subscribed"

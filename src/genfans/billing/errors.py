@@ -33,3 +33,10 @@ class StripeUnavailable(DomainError):
 
     code = "stripe_unavailable"
     default_message = "Stripe could not be reached. Please try again in a moment."
+
+
+class AlreadySubscribed(Conflict):
+    code = "already_subscribed"
+    default_message = (
+        "Your team already has a subscription: change its plan in the customer portal."
+    )

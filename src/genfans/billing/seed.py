@@ -23,7 +23,7 @@ PLANS = [
         "max_queued_jobs": 20,
         "price_cents": 2900,
         "trial_days": 14,
-        "features": ["500 credits a month", "2 jobs at a time", "Custom models"],
+        "features": ["Reference catalog and custom models", "Image generation", "Email support"],
     },
     {
         "code": "pro",
@@ -34,7 +34,7 @@ PLANS = [
         "max_queued_jobs": 50,
         "price_cents": 7900,
         "trial_days": 14,
-        "features": ["1,500 credits a month", "5 jobs at a time", "Video and face swap"],
+        "features": ["Everything in Starter", "Video and face swap", "Faster queue"],
     },
     {
         "code": "studio",
@@ -45,7 +45,7 @@ PLANS = [
         "max_queued_jobs": 200,
         "price_cents": 19900,
         "trial_days": 14,
-        "features": ["5,000 credits a month", "10 jobs at a time", "Highest queue priority"],
+        "features": ["Everything in Pro", "Highest queue priority", "Built for agencies"],
     },
 ]
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from genfans.billing import gateway
 from genfans.billing.errors import (
+    AlreadySubscribed,
     CheckoutSessionInvalid,
     DevCheckoutDisabled,
     PlanNotPurchasable,
@@ -28,6 +29,14 @@ from genfans.teams.activity import activity_record
 from genfans.teams.models import Action, Role, SubscriptionStatus, Team
 
 logger = logging.getLogger(__name__)
+
+# A subscription in these states is still running at Stripe (and billing the team).
+LIVE_STATUSES = {
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.PAST_DUE,
+    SubscriptionStatus.UNPAID,
+}
 
 KEEP: Any = object()  # "leave this field as it is" (None is a real value for dates)
 
@@ -131,8 +140,13 @@ def team_stripe_customer_ensure(*, team: Team, user) -> str:
 def checkout_session_create(
     *, team: Team, user, plan: Plan, success_url: str, cancel_url: str
 ) -> str:
-    """A Stripe Checkout Session for `plan` with the plan's trial; returns its URL."""
+    """A Stripe Checkout Session for `plan` with the plan's trial; returns its URL.
+
+    A team with a live subscription changes plan in the portal instead: a second checkout
+    would start a second subscription and bill the team twice."""
     _purchasable(plan)
+    if team.stripe_subscription_id and team.subscription_status in LIVE_STATUSES:
+        raise AlreadySubscribed()
     price_id = price_id_for_plan(plan=plan)
     customer_id = team_stripe_customer_ensure(team=team, user=user)
     metadata = {"team_id": str(team.pk), "plan": plan.code}

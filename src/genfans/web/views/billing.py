@@ -6,9 +6,11 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from genfans.billing import gateway
+from genfans.billing.errors import AlreadySubscribed
 from genfans.billing.models import Plan
 from genfans.billing.selectors import plan_effective_for_team, plan_list_paid, team_billing_get
 from genfans.billing.services import (
+    LIVE_STATUSES,
     checkout_session_create,
     checkout_session_sync,
     dev_checkout_enabled,
@@ -51,6 +53,9 @@ def pricing(request):
             "is_owner": bool(membership and membership.is_owner),
             "team": team,
             "checkout_mode": _checkout_mode(),
+            "subscribed": bool(
+                team and team.plan.is_paid and team.subscription_status in LIVE_STATUSES
+            ),
         },
     )
 
@@ -72,13 +77,18 @@ def checkout(request):
             return redirect("billing")
         if mode == "stripe":
             success = _absolute(request, "/dashboard/billing") + "?session_id={CHECKOUT_SESSION_ID}"
-            url = checkout_session_create(
-                team=request.team,
-                user=request.user,
-                plan=plan,
-                success_url=success,
-                cancel_url=_absolute(request, "/pricing?" + urlencode({"plan": plan.code})),
-            )
+            try:
+                url = checkout_session_create(
+                    team=request.team,
+                    user=request.user,
+                    plan=plan,
+                    success_url=success,
+                    cancel_url=_absolute(request, "/pricing?" + urlencode({"plan": plan.code})),
+                )
+            except AlreadySubscribed:
+                url = portal_session_create(
+                    team=request.team, return_url=_absolute(request, "/dashboard/billing")
+                )
             return redirect(url)
     except DomainError as error:
         messages.error(request, error.message)
