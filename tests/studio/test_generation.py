@@ -11,7 +11,7 @@ from genfans.credits.selectors import credits_balance_get
 from genfans.storage.models import Asset
 from genfans.studio.models import Job, JobStatus, TeamSlots
 from genfans.studio.services import jobs_sweep
-from tests.providers.fakes import FakeFal
+from tests.providers.fakes import FakeFal, FakeHiggsfield
 from tests.studio.conftest import make_team_client
 
 
@@ -377,3 +377,48 @@ def test_storage_failure_while_copying_outputs_retries(
 def test_fake_fal_speaks_http(fal):
     assert httpx.get(f"{fal.url}/.well-known/jwks.json").json()["keys"]
     assert json.loads(json.dumps(fal.jwks()))
+
+
+# --- through Higgsfield's protocol ----------------------------------------------------------
+
+
+@pytest.fixture
+def higgsfield(engine, settings):
+    fake = FakeHiggsfield().start()
+    settings.GENFANS_PROVIDER = "higgsfield"
+    settings.HIGGSFIELD_API_KEY = "hf-key"
+    settings.HIGGSFIELD_API_SECRET = "hf-secret"
+    settings.HIGGSFIELD_BASE_URL = fake.url
+    settings.JOB_POLL_SECONDS = 3600
+    yield fake
+    fake.stop()
+
+
+def test_higgsfield_webhook_needs_the_job_token_and_is_re_read(
+    engine, higgsfield, team_client, reference_model
+):
+    team, client = team_client
+    job_id = _generate(client, reference_model, num_images=2).json()["job"]["id"]
+    engine.drain(until=lambda: bool(higgsfield.requests))
+    request = next(iter(higgsfield.requests.values()))
+    path = request.webhook_url.removeprefix("http://testserver")
+    anonymous = Client()
+    forged = path.replace("token=", "token=x")
+    assert (
+        anonymous.post(forged, {"status": "completed"}, content_type="application/json").status_code
+        == 404
+    )
+    # A webhook that claims completion is not trusted: Higgsfield still says in progress.
+    higgsfield.set_status(request.request_id, "in_progress")
+    assert (
+        anonymous.post(path, {"status": "completed"}, content_type="application/json").status_code
+        == 200
+    )
+    engine.drain(until=lambda: Job.objects.get(pk=job_id).progress > 5)
+    assert Job.objects.get(pk=job_id).status == JobStatus.RUNNING
+    higgsfield.complete(request.request_id, images=2)
+    anonymous.post(path, {"status": "completed"}, content_type="application/json")
+    engine.drain()
+    job = Job.objects.get(pk=job_id)
+    assert (job.status, job.credits_charged) == (JobStatus.SUCCEEDED, _cost(num_images=2))
+    assert Asset.objects.filter(job=job).count() == 2

@@ -1,0 +1,178 @@
+"""Generate and Jobs pages: the same services as the API, with forms and live progress."""
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from genfans.billing.selectors import plan_effective_for_team
+from genfans.catalog.selectors import reference_model_list
+from genfans.core.errors import DomainError, NotFound
+from genfans.core.http import client_ip
+from genfans.core.pagination import paginate
+from genfans.credits import calculator
+from genfans.credits.selectors import credits_balance_get
+from genfans.studio.models import JobStatus, JobType
+from genfans.studio.operations import MAX_SIDE_BY_PLAN, QUALITIES, SIZES
+from genfans.studio.selectors import job_get_for_team, job_list_for_team, queue_positions_for_team
+from genfans.studio.services import job_cancel, job_submit
+from genfans.web.decorators import team_required
+from genfans.web.errors import add_form_error
+
+PAGE_SIZE = 20
+
+
+class GenerateForm(forms.Form):
+    model_id = forms.ChoiceField(label="Model")
+    prompt = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What happens?"})
+    )
+    size = forms.ChoiceField()
+    quality = forms.ChoiceField(choices=[(q, q.title()) for q in QUALITIES], initial="standard")
+    num_images = forms.IntegerField(label="Images", min_value=1, max_value=8, initial=4)
+    seed = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        max_side = MAX_SIDE_BY_PLAN.get(plan.code, MAX_SIDE_BY_PLAN["free"])
+        self.fields["model_id"].choices = [
+            (str(m.pk), f"{m.name} · {m.get_category_display()}") for m in reference_model_list()
+        ]
+        self.fields["size"].choices = [
+            (f"{w}x{h}", f"{w} × {h}") for w, h in SIZES if max(w, h) <= max_side
+        ]
+        self.fields["size"].initial = "1024x1024"
+
+    def job_params(self) -> dict:
+        data = self.cleaned_data
+        width, height = (int(x) for x in data["size"].split("x"))
+        return {
+            "model_id": data["model_id"],
+            "prompt": data["prompt"],
+            "num_images": data["num_images"],
+            "width": width,
+            "height": height,
+            "quality": data["quality"],
+            "seed": data["seed"],
+        }
+
+
+def _estimate(form: GenerateForm) -> int | None:
+    """The credits this request would reserve, or None until the form prices cleanly."""
+    if not form.is_valid():
+        return None
+    params = form.job_params()
+    try:
+        return calculator.estimate(
+            operation=JobType.IMAGE_GENERATION,
+            params={k: params[k] for k in ("num_images", "width", "height", "quality")},
+        ).credits
+    except DomainError:
+        return None
+
+
+@team_required
+@require_http_methods(["GET", "POST"])
+def generate(request):
+    team = request.team
+    plan = plan_effective_for_team(team=team)
+    initial = {"model_id": request.GET.get("model", "")}
+    form = GenerateForm(request.POST or None, plan=plan, initial=initial)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = job_submit(
+                team=team,
+                user=request.user,
+                job_type=JobType.IMAGE_GENERATION,
+                params=form.job_params(),
+                ip_address=client_ip(request),
+            )
+        except DomainError as error:
+            add_form_error(form, error)
+            status = 402 if error.code == "insufficient_credits" else 400
+        else:
+            return redirect("job-detail", job_id=job.pk)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "web/studio/generate.html",
+        {"form": form, "balance": credits_balance_get(team=team), "estimate": _estimate(form)},
+        status=status,
+    )
+
+
+@team_required
+@require_POST
+def generate_estimate(request):
+    plan = plan_effective_for_team(team=request.team)
+    form = GenerateForm(request.POST, plan=plan)
+    return render(
+        request,
+        "web/studio/generate.html#estimate",
+        {"estimate": _estimate(form), "balance": credits_balance_get(team=request.team)},
+    )
+
+
+def _job_or_404(request, job_id):
+    try:
+        return job_get_for_team(team=request.team, job_id=job_id)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+@team_required
+def job_detail(request, job_id):
+    job = _job_or_404(request, job_id)
+    position = None
+    if job.status == JobStatus.QUEUED:
+        position = queue_positions_for_team(team=request.team).get(job.pk)
+    context = {"job": job, "queue_position": position}
+    if request.htmx:
+        return render(request, "web/studio/job.html#job", context)
+    return render(request, "web/studio/job.html", context)
+
+
+@team_required
+def jobs(request):
+    status = request.GET.get("status", "")
+    job_type = request.GET.get("type", "")
+    status = status if status in JobStatus.values else ""
+    job_type = job_type if job_type in JobType.values else ""
+    rows = job_list_for_team(team=request.team, status=status or None, job_type=job_type or None)
+    try:
+        page = paginate(rows, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None)
+    except DomainError:
+        page = paginate(rows, limit=PAGE_SIZE)
+    context = {
+        "page": page,
+        "status": status,
+        "type": job_type,
+        "statuses": JobStatus.choices,
+        "types": JobType.choices,
+        "any_active": any(
+            job.status in (JobStatus.QUEUED, JobStatus.RUNNING) for job in page.items
+        ),
+    }
+    if request.htmx:
+        return render(request, "web/studio/jobs.html#table", context)
+    return render(request, "web/studio/jobs.html", context)
+
+
+@team_required
+@require_POST
+def job_cancel_view(request, job_id):
+    try:
+        job_cancel(
+            team=request.team, job_id=job_id, user=request.user, ip_address=client_ip(request)
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Job canceled; its credits were released.")
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/dashboard/") else "jobs")
