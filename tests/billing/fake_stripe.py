@@ -49,6 +49,7 @@ class FakeStripe:
         self.subscriptions: dict[str, dict] = {}
         self.portal_configurations: dict[str, dict] = {}
         self.portal_sessions: dict[str, dict] = {}
+        self.invoices: dict[str, dict] = {}
         self.requests: list[tuple[str, str, dict]] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -175,6 +176,29 @@ class FakeStripe:
                 status=status,
                 trial_days=int(data.get("trial_period_days") or 0),
             )
+            price_id = session["_params"]["line_items"][0]["price"]
+            invoice = {
+                "id": self.new_id("in"),
+                "object": "invoice",
+                "status": "paid",
+                "customer": session["customer"],
+                "amount_paid": 0,
+                "parent": {
+                    "type": "subscription_details",
+                    "subscription_details": {
+                        "subscription": subscription["id"],
+                        "metadata": subscription["metadata"],
+                    },
+                },
+                "lines": {
+                    "object": "list",
+                    "data": [
+                        {"pricing": {"type": "price_details", "price_details": {"price": price_id}}}
+                    ],
+                },
+            }
+            self.invoices[invoice["id"]] = invoice
+            subscription["latest_invoice"] = invoice["id"]
             session.update(
                 status="complete",
                 payment_status="no_payment_required",
@@ -229,8 +253,12 @@ class FakeStripe:
             if not session:
                 return self._missing("checkout.session", parts[2])
             out = self._public(session)
-            if "subscription" in (params.get("expand") or []) and out["subscription"]:
-                out["subscription"] = self.subscriptions[out["subscription"]]
+            expand = params.get("expand") or []
+            if "subscription" in expand and out["subscription"]:
+                out["subscription"] = dict(self.subscriptions[out["subscription"]])
+                invoice_id = out["subscription"].get("latest_invoice")
+                if "subscription.latest_invoice" in expand and invoice_id:
+                    out["subscription"]["latest_invoice"] = self.invoices[invoice_id]
             return 200, out
         if parts[:1] == ["subscriptions"] and len(parts) == 2:
             found = self.subscriptions.get(parts[1])

@@ -224,3 +224,22 @@ def test_a_subscribed_team_changes_plan_in_the_portal_not_a_second_checkout(
         "/api/billing/checkout", {"plan": "studio"}, content_type="application/json"
     )
     assert api.status_code == 409 and api.json()["error"]["code"] == "already_subscribed"
+
+
+def test_return_credits_the_first_invoice_and_its_webhook_then_changes_nothing(
+    owner_client, client, team, fake_stripe, plans
+):
+    from genfans.credits.selectors import credits_balance_get
+    from tests.billing.conftest import make_event, post_event
+
+    start_checkout(owner_client)
+    [session_id] = fake_stripe.sessions
+    subscription = fake_stripe.complete_checkout(session_id)
+    owner_client.get(f"/dashboard/billing?session_id={session_id}")
+    assert credits_balance_get(team=team).available == 50 + plans["pro"].monthly_credits
+
+    invoice = fake_stripe.invoices[subscription["latest_invoice"]]
+    response = post_event(client, make_event("invoice.paid", invoice))
+
+    assert response.json()["status"] == "processed"
+    assert credits_balance_get(team=team).available == 50 + plans["pro"].monthly_credits

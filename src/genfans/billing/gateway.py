@@ -72,7 +72,7 @@ def checkout_session_create(*, params: dict) -> dict:
 @translate_errors
 def checkout_session_retrieve(*, session_id: str) -> dict:
     session = stripe_client().v1.checkout.sessions.retrieve(
-        session_id, params={"expand": ["subscription"]}
+        session_id, params={"expand": ["subscription", "subscription.latest_invoice"]}
     )
     return as_dict(session)
 

@@ -23,7 +23,7 @@ from genfans.billing.errors import (
 )
 from genfans.billing.models import Plan, TeamBilling
 from genfans.billing.selectors import price_id_for_plan
-from genfans.billing.stripe_objects import subscription_state_from_stripe
+from genfans.billing.stripe_objects import invoice_plan, subscription_state_from_stripe
 from genfans.core.transactions import enqueue_on_commit
 from genfans.teams.activity import activity_record
 from genfans.teams.models import Action, Role, SubscriptionStatus, Team
@@ -188,6 +188,7 @@ def checkout_session_sync(*, team: Team, session_id: str, user=None) -> bool:
             return subscription_apply(team=team, source="checkout", stripe_customer_id=customer_id)
         state = subscription_state_from_stripe(subscription)
         state["stripe_customer_id"] = state["stripe_customer_id"] or customer_id
+        plan = state["plan"]
         billing = team_billing_lock(team=team)
         current = Team.objects.values_list("stripe_subscription_id", flat=True).get(pk=team.pk)
         if billing.subscription_event_at is not None and (
@@ -198,7 +199,22 @@ def checkout_session_sync(*, team: Team, session_id: str, user=None) -> bool:
                 "stripe_customer_id": state["stripe_customer_id"],
                 "stripe_subscription_id": state["stripe_subscription_id"],
             }
-        return subscription_apply(team=team, source="checkout", user=user, **state)
+        changed = subscription_apply(team=team, source="checkout", user=user, **state)
+        _credit_paid_invoice(team=team, invoice=subscription.get("latest_invoice"), plan=plan)
+        return changed
+
+
+def _credit_paid_invoice(*, team: Team, invoice, plan: Plan | None) -> bool:
+    """The first period's credits on return from checkout, without waiting for `invoice.paid`
+    (which grants them too: once per invoice id, whichever comes first)."""
+    from genfans.credits.services import credits_replenish
+
+    if not isinstance(invoice, dict) or invoice.get("status") != "paid" or not invoice.get("id"):
+        return False
+    plan = invoice_plan(invoice) or plan
+    if plan is None or not plan.is_paid:
+        return False
+    return credits_replenish(team=team, amount=plan.monthly_credits, invoice_id=invoice["id"])
 
 
 def portal_session_create(*, team: Team, return_url: str) -> str:

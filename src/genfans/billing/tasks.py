@@ -6,13 +6,6 @@ from genfans.teams.models import Team
 
 
 @task
-def stripe_event_process_task(event_id: str) -> str:
-    from genfans.billing.webhooks import stripe_event_process
-
-    return stripe_event_process(event_id=event_id).status
-
-
-@task
 def stripe_events_reprocess_parked(team_id: str) -> int:
     """Events that arrived before their team was linked to its Stripe customer."""
     from genfans.billing.webhooks import stripe_events_reprocess_parked as reprocess
