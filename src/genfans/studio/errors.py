@@ -24,3 +24,8 @@ class InvalidJobParams(ValidationError):
 class ModelNotReady(Conflict):
     code = "model_not_ready"
     default_message = "This model cannot generate yet (it is training, failed or archived)."
+
+
+class ModelBusy(Conflict):
+    code = "model_busy"
+    default_message = "This model is already training: wait for it to finish."

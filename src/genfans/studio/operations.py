@@ -71,10 +71,23 @@ def prepare_image_generation(*, plan, team, raw: dict[str, Any]) -> Prepared:
     seed = raw.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise InvalidJobParams("seed must be a non-negative whole number.", field="seed")
-    reference = _reference_model(raw.get("model_id"))
+    custom = training.generation_source(
+        team=team, model_id=raw.get("model_id"), version=raw.get("version")
+    )
+    if custom is not None:
+        model, version = custom
+        source = {
+            "model_id": str(model.pk),
+            "model_name": f"{model.name} v{version.number}",
+            "custom_model_id": str(model.pk),
+            "version_id": str(version.pk),
+            "version_number": version.number,
+        }
+    else:
+        reference = _reference_model(raw.get("model_id"))
+        source = {"model_id": str(reference.pk), "model_name": reference.name}
     params = {
-        "model_id": str(reference.pk),
-        "model_name": reference.name,
+        **source,
         "prompt": prompt,
         "num_images": num_images,
         "width": width,
@@ -106,12 +119,18 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
 
 def image_generation_input(job, *, provider_name: str) -> dict[str, Any]:
     params = job.params
-    reference = ReferenceModel.objects.get(pk=params["model_id"])
-    prompt = (
-        f"{reference.base_prompt}, {params['prompt']}"
-        if reference.base_prompt
-        else params["prompt"]
-    )
+    loras = None
+    if params.get("custom_model_id"):
+        # A custom model's version: its trigger word and its weights, as we stored them.
+        subject, loras = training.custom_generation_input(params)
+        prompt = f"{subject}, {params['prompt']}"
+    else:
+        reference = ReferenceModel.objects.get(pk=params["model_id"])
+        prompt = (
+            f"{reference.base_prompt}, {params['prompt']}"
+            if reference.base_prompt
+            else params["prompt"]
+        )
     seed = params["seed"] if params["seed"] is not None else int(job.pk.int % 2**31)
     if provider_name == "higgsfield":
         return {
@@ -122,7 +141,7 @@ def image_generation_input(job, *, provider_name: str) -> dict[str, Any]:
             "seed": seed,
             "quality": params["quality"],
         }
-    return {
+    data = {
         "prompt": prompt,
         "image_size": {"width": params["width"], "height": params["height"]},
         "num_images": params["num_images"],
@@ -131,6 +150,9 @@ def image_generation_input(job, *, provider_name: str) -> dict[str, Any]:
         "enable_safety_checker": True,
         "output_format": "jpeg",
     }
+    if loras:
+        data["loras"] = loras
+    return data
 
 
 PREPARERS = {JobType.IMAGE_GENERATION: prepare_image_generation}
@@ -174,3 +196,8 @@ def on_succeeded(job, *, assets, artefacts) -> None:
 
 def on_failed(job) -> None:
     ON_FAILED.get(job.type, _nothing)(job)
+
+
+# Custom models (training), video and face swap register their preparers, inputs and hooks
+# in the dicts above when imported; importing them here makes every entry point see them.
+from genfans.studio import media, training  # noqa: E402, F401, I001

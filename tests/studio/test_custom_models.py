@@ -1,0 +1,258 @@
+"""Custom models end to end through the HTTP API: create → train → versions → generate."""
+
+import io
+import json
+import struct
+import zipfile
+
+import pytest
+from django.core.files.storage import default_storage
+from django.test import Client
+
+from genfans.credits.calculator import estimate
+from genfans.credits.selectors import credits_balance_get
+from genfans.storage.models import Asset
+from genfans.storage.retention import retention_cleanup
+from genfans.studio.models import CustomModel, Job, JobStatus, ModelVersion
+from genfans.teams.models import ActivityLog
+from tests.studio.conftest import make_team_client
+from tests.studio.helpers import create_model, file_bytes, generate_from, uploads
+
+START = 550  # team_client's 500 plus the free plan's 50
+
+
+def _training_cost(n: int, operation="model_creation", quality="standard") -> int:
+    return estimate(operation=operation, params={"num_images": n, "quality": quality}).credits
+
+
+def _image_cost(n=1) -> int:
+    params = {"num_images": n, "width": 512, "height": 512, "quality": "draft"}
+    return estimate(operation="image_generation", params=params).credits
+
+
+def _ready_model(engine, client, reference_model, photos=4):
+    response = create_model(client, reference_model, uploads(client, photos))
+    assert response.status_code == 202, response.content
+    engine.drain()
+    return response.json()
+
+
+def test_create_model_trains_version_one_and_charges_the_estimate(
+    engine, team_client, reference_model
+):
+    team, client = team_client
+    photo_ids = uploads(client, 5)
+    response = create_model(client, reference_model, photo_ids)
+    assert response.status_code == 202
+    body = response.json()
+    model, job = body["model"], body["job"]
+    assert model["status"] == "training" and model["current_version"] is None
+    assert model["trigger_word"] == "avasummer_gf"
+    assert job["type"] == "model_creation"
+    assert job["credits"]["reserved"] == _training_cost(5)
+    assert job["params"]["custom_model_id"] == model["id"]
+
+    # The provider is sent a zip of exactly the training photos.
+    version = ModelVersion.objects.get(model_id=model["id"])
+    with default_storage.open(version.archive.storage_key, "rb") as handle:
+        names = zipfile.ZipFile(io.BytesIO(handle.read())).namelist()
+    assert len(names) == 5
+
+    engine.drain()
+
+    detail = client.get(f"/api/models/{model['id']}").json()
+    assert detail["status"] == "ready" and detail["current_version"] == 1
+    [v1] = detail["versions"]
+    assert (v1["number"], v1["kind"], v1["status"], v1["num_photos"]) == (1, "creation", "ready", 5)
+    assert sorted(v1["photo_ids"]) == sorted(photo_ids)
+    assert v1["credits_charged"] == _training_cost(5)
+    weights = file_bytes(client, v1["weights_url"])
+    header_len = struct.unpack("<Q", weights[:8])[0]
+    header = json.loads(weights[8 : 8 + header_len])
+    assert header["__metadata__"]["trigger_word"] == "avasummer_gf"
+    stored = ModelVersion.objects.get(pk=v1["id"])
+    assert stored.artefacts["trigger_word"] == "avasummer_gf"
+    assert stored.artefacts["provider_weights_url"]
+    # What a live model needs never expires; the zip does.
+    assert stored.weights.expires_at is None
+    assert not Asset.objects.filter(pk__in=photo_ids, expires_at__isnull=False).exists()
+    assert stored.archive.expires_at is not None
+    job_row = Job.objects.get(pk=job["id"])
+    assert job_row.credits_charged == job_row.credits_estimated == _training_cost(5)
+    assert credits_balance_get(team=team).available == START - _training_cost(5)
+    assert ActivityLog.objects.filter(team=team, action="create_model").count() == 1
+
+
+def test_retention_never_deletes_what_a_live_model_needs(engine, team_client, reference_model):
+    _, client = team_client
+    model = _ready_model(engine, client, reference_model)["model"]
+    Asset.objects.exclude(expires_at=None).update(expires_at="2000-01-01T00:00:00Z")
+    retention_cleanup()
+    version = ModelVersion.objects.get(model_id=model["id"])
+    assert version.weights.deleted_at is None
+    assert version.training_images.filter(deleted_at__isnull=True).count() == 4
+    assert Asset.objects.get(pk=version.archive_id).deleted_at is not None
+
+
+@pytest.mark.parametrize(("count", "code"), [(3, "invalid_params"), (31, "validation_error")])
+def test_photo_count_is_validated_and_nothing_changes(
+    engine, team_client, reference_model, count, code
+):
+    team, client = team_client
+    real = uploads(client, min(count, 4))
+    ids = real[:count] + [f"{i:032x}" for i in range(count - len(real[:count]))]
+    response = create_model(client, reference_model, ids)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+    assert CustomModel.objects.count() == 0 and Job.objects.count() == 0
+    assert credits_balance_get(team=team).reserved == 0
+
+
+def test_another_teams_photos_and_models_are_not_found(engine, team_client, reference_model):
+    team, client = team_client
+    _, stranger = make_team_client(Client, email="stranger@example.com", credits=500)
+    theirs = uploads(stranger, 4)
+    response = create_model(client, reference_model, theirs)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_params"
+    model = _ready_model(engine, client, reference_model)["model"]
+    assert stranger.get(f"/api/models/{model['id']}").status_code == 404
+    assert (
+        stranger.patch(
+            f"/api/models/{model['id']}", {"name": "x"}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+    assert stranger.delete(f"/api/models/{model['id']}").status_code == 404
+    refine = stranger.post(
+        f"/api/models/{model['id']}/refine",
+        {"instructions": "x"},
+        content_type="application/json",
+    )
+    assert refine.status_code == 404
+    # Through /api/generate another team's model is just not a model they can use.
+    generate = stranger.post(
+        "/api/generate",
+        {"model_id": model["id"], "prompt": "x", "width": 512, "height": 512},
+        content_type="application/json",
+    )
+    assert generate.status_code == 400
+    assert stranger.get("/api/models").json()["items"] == []
+    assert Job.objects.filter(team=team).count() == 1
+
+
+def test_refine_adds_version_two_keeps_history_and_generates_from_either(
+    engine, team_client, reference_model
+):
+    team, client = team_client
+    model = _ready_model(engine, client, reference_model)["model"]
+    extra = uploads(client, 2)
+    response = client.post(
+        f"/api/models/{model['id']}/refine",
+        {"instructions": "more freckles, shorter hair", "upload_ids": extra},
+        content_type="application/json",
+    )
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["version"]["number"] == 2 and body["version"]["parent_number"] == 1
+    assert body["model"]["current_version"] == 1  # until v2 is trained
+    assert body["job"]["credits"]["reserved"] == _training_cost(2, "model_refinement")
+    engine.drain()
+
+    detail = client.get(f"/api/models/{model['id']}").json()
+    assert detail["current_version"] == 2
+    v2, v1 = detail["versions"]
+    assert (v2["number"], v2["kind"], v2["status"]) == (2, "refinement", "ready")
+    assert v2["instructions"] == "more freckles, shorter hair"
+    assert v2["num_photos"] == 6 and v1["num_photos"] == 4
+    assert v1["status"] == "ready" and v2["weights_url"] != v1["weights_url"]
+    assert ActivityLog.objects.filter(team=team, action="refine_model").count() == 1
+
+    first = generate_from(client, model["id"], version=1).json()["job"]
+    current = generate_from(client, model["id"]).json()["job"]
+    engine.drain()
+    assert Job.objects.get(pk=first["id"]).params["version_number"] == 1
+    assert Job.objects.get(pk=current["id"]).params["version_number"] == 2
+    for job_id in (first["id"], current["id"]):
+        done = client.get(f"/api/jobs/{job_id}").json()
+        assert done["status"] == "succeeded" and done["credits"]["charged"] == _image_cost()
+    spent = _training_cost(4) + _training_cost(2, "model_refinement") + 2 * _image_cost()
+    assert credits_balance_get(team=team).available == START - spent
+
+
+def test_generate_through_the_generate_endpoint_uses_the_custom_model(
+    engine, team_client, reference_model
+):
+    _, client = team_client
+    model = _ready_model(engine, client, reference_model)["model"]
+    response = client.post(
+        "/api/generate",
+        {"model_id": model["id"], "prompt": "x", "width": 512, "height": 512, "quality": "draft"},
+        content_type="application/json",
+    )
+    assert response.status_code == 202
+    engine.drain()
+    job = Job.objects.get(pk=response.json()["job"]["id"])
+    assert job.status == JobStatus.SUCCEEDED
+    assert job.params["custom_model_id"] == model["id"] and job.params["version_number"] == 1
+
+
+def test_models_that_cannot_generate_answer_409(engine, team_client, reference_model, settings):
+    team, client = team_client
+    settings.SANDBOX_LATENCY_SECONDS = 60
+    training = create_model(client, reference_model, uploads(client, 4)).json()["model"]
+    response = generate_from(client, training["id"])
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "model_not_ready"
+    busy = client.delete(f"/api/models/{training['id']}")
+    assert busy.status_code == 409 and busy.json()["error"]["code"] == "model_busy"
+    # Canceling the training releases the reservation and fails the model.
+    client.delete(f"/api/jobs/{Job.objects.get().pk}")
+    assert client.get(f"/api/models/{training['id']}").json()["status"] == "failed"
+    assert credits_balance_get(team=team).available == START
+
+    settings.SANDBOX_LATENCY_SECONDS = 0
+    ready = _ready_model(engine, client, reference_model)["model"]
+    archived = client.delete(f"/api/models/{ready['id']}").json()
+    assert archived["status"] == "archived" and archived["archived_at"]
+    response = generate_from(client, ready["id"])
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "model_not_ready"
+    # Archived: its files expire like any other output.
+    version = ModelVersion.objects.get(model_id=ready["id"])
+    assert version.weights.expires_at is not None
+    assert client.delete(f"/api/models/{ready['id']}").status_code == 200  # idempotent
+    assert [m["id"] for m in client.get("/api/models").json()["items"]] == [training["id"]]
+    assert client.get("/api/models?status=archived").json()["items"][0]["id"] == ready["id"]
+
+
+def test_rename_keeps_the_trigger_word(engine, team_client, reference_model):
+    _, client = team_client
+    model = _ready_model(engine, client, reference_model)["model"]
+    renamed = client.patch(
+        f"/api/models/{model['id']}", {"name": "Ava Winter"}, content_type="application/json"
+    ).json()
+    assert renamed["name"] == "Ava Winter" and renamed["trigger_word"] == "avasummer_gf"
+    blank = client.patch(
+        f"/api/models/{model['id']}", {"name": "  "}, content_type="application/json"
+    )
+    assert blank.status_code == 400
+
+
+def test_only_one_refinement_at_a_time(engine, team_client, reference_model, settings):
+    team, client = team_client
+    model = _ready_model(engine, client, reference_model)["model"]
+    settings.SANDBOX_LATENCY_SECONDS = 60
+    first = client.post(
+        f"/api/models/{model['id']}/refine", {"instructions": "a"}, content_type="application/json"
+    )
+    assert first.status_code == 202
+    reserved = credits_balance_get(team=team).reserved
+    second = client.post(
+        f"/api/models/{model['id']}/refine", {"instructions": "b"}, content_type="application/json"
+    )
+    assert second.status_code == 409 and second.json()["error"]["code"] == "model_busy"
+    assert credits_balance_get(team=team).reserved == reserved
+    assert ModelVersion.objects.filter(model_id=model["id"]).count() == 2
+    client.delete(f"/api/jobs/{first.json()['job']['id']}")
+    engine.drain()
