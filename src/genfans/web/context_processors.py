@@ -1,5 +1,6 @@
 NAV = [
     ("dashboard", "Dashboard", "/dashboard/"),
+    ("catalog", "Catalog", "/dashboard/catalog"),
     ("billing", "Billing", "/dashboard/billing"),
     ("credits", "Credits", "/dashboard/credits"),
 ]
