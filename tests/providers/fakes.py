@@ -185,6 +185,31 @@ class FakeFal(FakeServerBase):
         request.status = "COMPLETED"
         request.error = error
 
+    # Results of the other fal endpoints the studio uses (issue 6).
+    def complete_training(self, request_id: str, *, weights: bytes = b"fake-lora") -> str:
+        """fal-ai/flux-lora-fast-training's result: the LoRA file and its config."""
+        url = self.add_file(f"{request_id}.safetensors", weights)
+        self.complete(
+            request_id,
+            result={
+                "diffusers_lora_file": {"url": url, "content_type": "application/octet-stream"},
+                "config_file": {"url": self.add_file(f"{request_id}.json", b"{}")},
+            },
+        )
+        return url
+
+    def complete_video(self, request_id: str, *, video: bytes) -> str:
+        """kling-video image-to-video's result: one MP4 (no duration given)."""
+        url = self.add_file(f"{request_id}.mp4", video)
+        self.complete(request_id, result={"video": {"url": url, "content_type": "video/mp4"}})
+        return url
+
+    def complete_face_swap(self, request_id: str, *, size=(80, 60)) -> str:
+        """fal-ai/face-swap's result: a single `image`."""
+        url = self.add_file(f"{request_id}.jpg", jpeg_bytes(*size))
+        self.complete(request_id, result={"image": {"url": url, "content_type": "image/jpeg"}})
+        return url
+
     def webhook(self, request_id: str, *, timestamp: int | None = None, tamper: bool = False):
         """The (url, headers, body) fal would POST for this request."""
         request = self.requests[request_id]

@@ -155,6 +155,21 @@ def on_video_succeeded(job: Job, *, assets, artefacts) -> None:
         )
 
 
+def on_image_succeeded(job: Job, *, assets, artefacts) -> None:
+    """Not every provider reports an image's size: read it from the file."""
+    from PIL import Image, UnidentifiedImageError
+
+    for asset in assets:
+        if asset.kind != AssetKind.IMAGE or asset.width:
+            continue
+        try:
+            with default_storage.open(asset.storage_key, "rb") as handle:
+                width, height = Image.open(handle).size
+        except (OSError, UnidentifiedImageError):
+            continue
+        Asset.objects.filter(pk=asset.pk).update(width=width, height=height)
+
+
 # --- face swap ------------------------------------------------------------------------------
 
 
@@ -241,3 +256,4 @@ operations.PREPARERS[JobType.FACE_SWAP] = prepare_face_swap
 operations.INPUTS[JobType.VIDEO_GENERATION] = video_generation_input
 operations.INPUTS[JobType.FACE_SWAP] = face_swap_input
 operations.ON_SUCCEEDED[JobType.VIDEO_GENERATION] = on_video_succeeded
+operations.ON_SUCCEEDED[JobType.FACE_SWAP] = on_image_succeeded
