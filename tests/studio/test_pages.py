@@ -1,5 +1,6 @@
 from django.test import Client
 
+from genfans.credits.calculator import estimate
 from genfans.credits.selectors import credits_balance_get
 from genfans.studio.models import Job, JobStatus
 from tests.factories import PASSWORD, make_user
@@ -34,9 +35,14 @@ def test_generate_page_submits_and_shows_the_job_live(engine, reference_model):
     assert page.status_code == 200
     assert reference_model.name in page.content.decode()
     assert "2048" not in page.content.decode()  # the free plan stops at 1024px
+    defaults = estimate(
+        operation="image_generation",
+        params={"num_images": 4, "width": 1024, "height": 1024, "quality": "standard"},
+    ).credits
+    assert f'data-testid="estimate">{defaults} credits' in page.content.decode()
 
-    estimate = client.post("/dashboard/generate/estimate", _form(reference_model))
-    assert 'data-testid="estimate">10 credits' in estimate.content.decode()
+    priced = client.post("/dashboard/generate/estimate", _form(reference_model))
+    assert 'data-testid="estimate">10 credits' in priced.content.decode()
 
     response = client.post("/dashboard/generate", _form(reference_model))
     job = Job.objects.get()

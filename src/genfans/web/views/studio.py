@@ -23,53 +23,69 @@ from genfans.web.errors import add_form_error
 PAGE_SIZE = 20
 
 
-class GenerateForm(forms.Form):
-    model_id = forms.ChoiceField(label="Model")
-    prompt = forms.CharField(
-        max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What happens?"})
-    )
+class PricingForm(forms.Form):
+    """The fields that decide the price, on their own so the estimate needs nothing else."""
+
     size = forms.ChoiceField()
     quality = forms.ChoiceField(choices=[(q, q.title()) for q in QUALITIES], initial="standard")
     num_images = forms.IntegerField(label="Images", min_value=1, max_value=8, initial=4)
-    seed = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
 
     def __init__(self, *args, plan, **kwargs):
         super().__init__(*args, **kwargs)
+        self.plan = plan
         max_side = MAX_SIDE_BY_PLAN.get(plan.code, MAX_SIDE_BY_PLAN["free"])
-        self.fields["model_id"].choices = [
-            (str(m.pk), f"{m.name} · {m.get_category_display()}") for m in reference_model_list()
-        ]
         self.fields["size"].choices = [
             (f"{w}x{h}", f"{w} × {h}") for w, h in SIZES if max(w, h) <= max_side
         ]
         self.fields["size"].initial = "1024x1024"
 
+    def pricing(self) -> dict:
+        width, height = (int(x) for x in self.cleaned_data["size"].split("x"))
+        return {
+            "num_images": self.cleaned_data["num_images"],
+            "width": width,
+            "height": height,
+            "quality": self.cleaned_data["quality"],
+        }
+
+    def estimate(self) -> int | None:
+        """The credits this request would reserve, or None until it prices cleanly."""
+        if not self.is_bound:
+            initial = {name: self.get_initial_for_field(f, name) for name, f in self.fields.items()}
+            return PricingForm(initial, plan=self.plan).estimate()
+        if not self.is_valid():
+            return None
+        try:
+            return calculator.estimate(
+                operation=JobType.IMAGE_GENERATION, params=self.pricing()
+            ).credits
+        except DomainError:
+            return None
+
+
+class GenerateForm(PricingForm):
+    field_order = ["model_id", "prompt", "size", "quality", "num_images", "seed"]
+
+    model_id = forms.ChoiceField(label="Model")
+    prompt = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What happens?"})
+    )
+    seed = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model_id"].choices = [
+            (str(m.pk), f"{m.name} · {m.get_category_display()}") for m in reference_model_list()
+        ]
+
     def job_params(self) -> dict:
         data = self.cleaned_data
-        width, height = (int(x) for x in data["size"].split("x"))
         return {
             "model_id": data["model_id"],
             "prompt": data["prompt"],
-            "num_images": data["num_images"],
-            "width": width,
-            "height": height,
-            "quality": data["quality"],
             "seed": data["seed"],
+            **self.pricing(),
         }
-
-
-def _estimate(form: GenerateForm) -> int | None:
-    """The credits this request would reserve, or None until the form prices cleanly."""
-    if not form.is_valid():
-        return None
-    params = form.job_params()
-    try:
-        return calculator.estimate(
-            operation=JobType.IMAGE_GENERATION,
-            params={k: params[k] for k in ("num_images", "width", "height", "quality")},
-        ).credits
-    except DomainError:
-        return None
 
 
 @team_required
@@ -99,7 +115,7 @@ def generate(request):
     return render(
         request,
         "web/studio/generate.html",
-        {"form": form, "balance": credits_balance_get(team=team), "estimate": _estimate(form)},
+        {"form": form, "balance": credits_balance_get(team=team), "estimate": form.estimate()},
         status=status,
     )
 
@@ -108,11 +124,11 @@ def generate(request):
 @require_POST
 def generate_estimate(request):
     plan = plan_effective_for_team(team=request.team)
-    form = GenerateForm(request.POST, plan=plan)
+    form = PricingForm(request.POST, plan=plan)
     return render(
         request,
         "web/studio/generate.html#estimate",
-        {"estimate": _estimate(form), "balance": credits_balance_get(team=request.team)},
+        {"estimate": form.estimate(), "balance": credits_balance_get(team=request.team)},
     )
 
 

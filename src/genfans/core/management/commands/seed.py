@@ -11,9 +11,10 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="only seed an empty database")
 
     def handle(self, *args, if_empty=False, **options):
-        from genfans.billing.models import Plan
+        from genfans.catalog.models import ReferenceModel
 
-        if if_empty and Plan.objects.exists():
+        # The free plan comes with the migrations, so "empty" means no catalog yet.
+        if if_empty and ReferenceModel.objects.exists():
             return
         for name, seeder in SEEDERS:
             with transaction.atomic():
