@@ -141,3 +141,23 @@ def test_wrong_kind_or_deleted_asset_is_not_found(team, asset):
         asset_get_for_team(team=team, asset_id=asset.id)
     asset.refresh_from_db()
     assert asset_url(asset) == ""
+
+
+@pytest.mark.parametrize(
+    ("header", "status", "body", "content_range"),
+    [
+        ("bytes=0-3", 206, PNG[:4], f"bytes 0-3/{len(PNG)}"),
+        ("bytes=4-", 206, PNG[4:], f"bytes 4-{len(PNG) - 1}/{len(PNG)}"),
+        ("bytes=-5", 206, PNG[-5:], f"bytes {len(PNG) - 5}-{len(PNG) - 1}/{len(PNG)}"),
+        ("bytes=2-1000", 206, PNG[2:], f"bytes 2-{len(PNG) - 1}/{len(PNG)}"),
+        ("bytes=1000-", 416, b"", f"bytes */{len(PNG)}"),
+        ("bytes=0-1,4-5", 200, PNG, None),
+        ("items=0-1", 200, PNG, None),
+    ],
+)
+def test_byte_ranges(client, asset, header, status, body, content_range):
+    response = client.get(asset_url(asset), HTTP_RANGE=header)
+    assert response.status_code == status
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    assert content == body
+    assert response.get("Content-Range") == content_range

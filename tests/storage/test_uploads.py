@@ -144,3 +144,16 @@ def test_uploads_are_team_scoped(owner_client, team):
     with pytest.raises(NotFound):
         asset_get_for_team(team=other_team, asset_id=asset_id)
     assert asset_get_for_team(team=team, asset_id=asset_id, kind="upload").id.hex
+
+
+@pytest.mark.parametrize(
+    ("fmt", "size", "stored"),
+    [("JPEG", (5000, 1000), (4096, 819)), ("PNG", (500, 5000), (410, 4096))],
+)
+def test_large_images_are_scaled_down_for_storage(owner_client, fmt, size, stored):
+    response = post(owner_client, image_bytes(fmt, size=size, mode="RGB"))
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["width"], body["height"]) == stored
+    asset = Asset.objects.get()
+    assert (asset.width, asset.height) == stored

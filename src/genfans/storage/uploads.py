@@ -18,8 +18,11 @@ from genfans.storage.models import Asset, AssetKind
 from genfans.storage.services import asset_create
 
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# Refused outright: beyond any camera, or a decompression bomb.
 MAX_SIDE = 12_000
 MAX_PIXELS = 50_000_000
+# Stored at most this long a side: plenty for training and face swap, and bounded storage.
+MAX_STORED_SIDE = 4096
 _SAVE_OPTIONS = {
     "JPEG": {"quality": 92},
     "PNG": {"optimize": False},
@@ -66,6 +69,10 @@ def _decode(data: bytes) -> Image.Image:
             width=width,
             height=height,
         )
+    if image.format == "JPEG":
+        # Let the JPEG decoder scale down by 1/2, 1/4 or 1/8 while decoding: a large photo
+        # then never occupies its full size in memory.
+        image.draft("RGB" if image.mode == "RGB" else None, (MAX_STORED_SIDE, MAX_STORED_SIDE))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -89,6 +96,8 @@ def _clean(image: Image.Image) -> tuple[bytes, int, int]:
     elif fmt == "WEBP" and upright.mode not in ("RGB", "RGBA"):
         has_alpha = "A" in upright.getbands() or "transparency" in upright.info
         upright = upright.convert("RGBA" if has_alpha else "RGB")
+    if max(upright.size) > MAX_STORED_SIDE:
+        upright.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE), Image.Resampling.LANCZOS)
     upright.info = {}  # drop EXIF, XMP, comments and text chunks carried over from the source
     options = dict(_SAVE_OPTIONS[fmt])
     if icc_profile:  # colour, not metadata: without it colours shift
