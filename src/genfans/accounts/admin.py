@@ -8,13 +8,18 @@ from genfans.accounts.models import ApiKey, User
 class UserAdmin(DjangoUserAdmin):
     ordering = ["-created_at"]
     list_display = ["email", "name", "is_staff", "created_at", "deleted_at"]
-    list_filter = ["is_staff", "is_superuser", "is_active"]
+    list_filter = [
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        ("deleted_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["email", "name"]
-    readonly_fields = ["created_at", "last_login", "deleted_at"]
+    readonly_fields = ["created_at", "last_login", "deleted_at", "session_epoch"]
     fieldsets = [
         (None, {"fields": ["email", "name", "password"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
-        ("Dates", {"fields": ["created_at", "last_login", "deleted_at"]}),
+        ("Dates", {"fields": ["created_at", "last_login", "deleted_at", "session_epoch"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 

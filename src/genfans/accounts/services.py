@@ -24,7 +24,7 @@ from genfans.core.errors import ValidationError
 from genfans.core.transactions import enqueue_on_commit
 from genfans.teams.activity import activity_record
 from genfans.teams.errors import InvitationEmailMismatch, LastOwner
-from genfans.teams.models import Action, Role, TeamMember
+from genfans.teams.models import Action, Role, Team, TeamMember
 from genfans.teams.selectors import invitation_get_open, membership_get
 from genfans.teams.services import invitation_join, team_create, team_owner_require
 
@@ -155,7 +155,7 @@ def password_reset_request(*, email: str, ip_address: str | None = None) -> None
     """Email a reset link when the address has an account; the answer never says whether."""
     email = email_normalize(email)
     user = User.objects.filter(email__iexact=email, is_active=True).first()
-    if user is not None:
+    if user is not None and throttle.reset_request_allowed(email=email):
         enqueue_on_commit(password_reset_email_send, str(user.pk))
 
 
@@ -195,6 +195,14 @@ def user_delete(*, user: User, password: str, ip_address: str | None = None) -> 
     if not user.check_password(password or ""):
         raise WrongPassword(field="password")
     memberships = list(TeamMember.objects.filter(user=user).select_related("team"))
+    # Same per-team lock as role changes, in a fixed order: two last owners leaving at once
+    # cannot both pass the check.
+    list(
+        Team.objects.select_for_update()
+        .filter(pk__in=[m.team_id for m in memberships])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     for membership in memberships:
         if not membership.is_owner:
             continue

@@ -29,3 +29,18 @@ def record_failure(*, email: str, ip_address: str | None) -> None:
 
 def reset(*, email: str) -> None:
     cache.delete(f"signin-fail:email:{email.lower()}")
+
+
+RESET_REQUESTS_PER_HOUR = 5
+
+
+def reset_request_allowed(*, email: str) -> bool:
+    """At most a few reset emails per address per hour, so the form cannot flood an inbox."""
+    key = f"reset-request:{email.lower()}"
+    cache.add(key, 0, timeout=60 * 60)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=60 * 60)
+        count = 1
+    return count <= RESET_REQUESTS_PER_HOUR

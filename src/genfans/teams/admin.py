@@ -18,12 +18,26 @@ class TeamAdmin(admin.ModelAdmin):
     list_select_related = ["plan"]
 
 
+@admin.register(TeamMember)
+class TeamMemberAdmin(admin.ModelAdmin):
+    list_display = ["user", "team", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__email", "team__name"]
+    list_select_related = ["user", "team"]
+    raw_id_fields = ["user", "team"]
+
+
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["email", "team", "role", "status", "expires_at"]
+    list_display = ["email", "team", "role", "status", "is_open", "expires_at", "invited_by"]
     list_filter = ["status", "role"]
     search_fields = ["email", "team__name"]
-    list_select_related = ["team"]
+    list_select_related = ["team", "invited_by"]
+    raw_id_fields = ["team", "invited_by"]
+
+    @admin.display(boolean=True, description="Open")
+    def is_open(self, obj):
+        return obj.is_open
 
 
 @admin.register(ActivityLog)

@@ -51,7 +51,8 @@ def _clean_role(role: str) -> Role:
 
 def _lock_team(team: Team) -> Team:
     """Membership changes of one team run one at a time, so two owners demoting each other
-    concurrently cannot leave the team without an owner."""
+    concurrently cannot leave the team without an owner. Taken before the actor's own role is
+    checked, so that check sees the latest committed roles."""
     return Team.objects.select_for_update().get(pk=team.pk)
 
 
@@ -174,9 +175,9 @@ def invitation_accept(*, invitation_id, user, ip_address: str | None = None) -> 
 def team_member_role_change(
     *, team: Team, user, member_user_id, role: str, ip_address: str | None = None
 ) -> TeamMember:
+    _lock_team(team)
     team_owner_require(team=team, user=user)
     role = _clean_role(role)
-    _lock_team(team)
     member = member_get_for_team(team=team, user_id=member_user_id)
     if member.role == role:
         return member
@@ -197,8 +198,8 @@ def team_member_role_change(
 
 @transaction.atomic(durable=True)
 def team_member_remove(*, team: Team, user, member_user_id, ip_address: str | None = None) -> None:
-    team_owner_require(team=team, user=user)
     _lock_team(team)
+    team_owner_require(team=team, user=user)
     member = member_get_for_team(team=team, user_id=member_user_id)
     if member.is_owner and not _other_owners_exist(team=team, user_id=member.user_id):
         raise LastOwner()
