@@ -12,6 +12,7 @@ from genfans.storage.models import Asset
 from genfans.storage.retention import (
     retention_cleanup,
     retention_mark_expired,
+    retention_orphans_delete,
     retention_stats,
 )
 from genfans.storage.services import asset_create
@@ -171,3 +172,61 @@ def test_periodic_task_runs_mark_then_cleanup(mixture, settings):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     result = retention_cleanup_task.enqueue()
     assert result.return_value["deleted"] == 7
+
+
+def test_orphan_files_older_than_a_day_are_deleted(team, settings):
+    import os
+    import time
+
+    kept = make_asset(team, expires_in_days=30)
+    old_orphan = default_storage.save(f"teams/{team.id}/image/rolled-back.png", io.BytesIO(b"o"))
+    young_orphan = default_storage.save(f"teams/{team.id}/image/in-flight.png", io.BytesIO(b"y"))
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(settings.MEDIA_ROOT / old_orphan, (two_days_ago, two_days_ago))
+    catalog_file = default_storage.save("catalog/thumbnails/x.jpg", io.BytesIO(b"c"))
+    os.utime(settings.MEDIA_ROOT / catalog_file, (two_days_ago, two_days_ago))
+
+    assert retention_orphans_delete() == 1
+    assert not default_storage.exists(old_orphan)
+    assert default_storage.exists(young_orphan)
+    assert default_storage.exists(kept.storage_key)
+    assert default_storage.exists(catalog_file)  # outside teams/: not ours to judge
+    assert retention_orphans_delete() == 0
+
+
+def test_orphan_sweep_with_no_files_at_all(db):
+    assert retention_orphans_delete() == 0
+
+
+@pytest.mark.postgres
+def test_concurrent_cleanups_delete_each_file_once(transactional_db):
+    import threading
+
+    from django.db import connection
+
+    team = make_user(email="race@example.com").memberships.get().team
+    assets = [make_asset(team, expires_in_days=-1, size=3) for _ in range(40)]
+    results, barrier = [], threading.Barrier(4)
+    deletes = []
+    real_delete = default_storage.delete
+
+    def counting_delete(key):
+        deletes.append(key)
+        real_delete(key)
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(retention_cleanup(batch_size=7))
+        finally:
+            connection.close()
+
+    with mock.patch.object(default_storage, "delete", side_effect=counting_delete):
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sum(r.deleted for r in results) == 40
+    assert sorted(deletes) == sorted(a.storage_key for a in assets)  # each exactly once
+    assert Asset.objects.filter(deleted_at__isnull=True).count() == 0

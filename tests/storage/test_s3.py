@@ -155,3 +155,20 @@ def test_media_view_serves_nothing_with_s3(s3_storage, client, team):
 
     asset = asset_create(team=team, kind="image", content=b"x", content_type="image/png")
     assert client.get(signed_media_path(asset.storage_key)).status_code == 404
+
+
+def test_orphan_sweep_lists_the_bucket(s3_storage, s3_client, team):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from genfans.storage.retention import retention_orphans_delete
+
+    kept = asset_create(team=team, kind="upload", content=b"k", content_type="image/png")
+    orphan = f"teams/{team.id}/upload/rolled-back.png"
+    s3_client.put_object(Bucket=BUCKET, Key=orphan, Body=b"o")
+    assert retention_orphans_delete() == 0  # too young
+    later = timezone.now() + timedelta(days=2)
+    assert retention_orphans_delete(now=later) == 1
+    keys = {o["Key"] for o in s3_client.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+    assert keys == {kept.storage_key}

@@ -157,3 +157,16 @@ def test_large_images_are_scaled_down_for_storage(owner_client, fmt, size, store
     assert (body["width"], body["height"]) == stored
     asset = Asset.objects.get()
     assert (asset.width, asset.height) == stored
+
+
+def test_get_upload_gives_a_fresh_link_and_hides_other_teams(owner_client, client, team):
+    asset_id = post(owner_client, image_bytes()).json()["id"]
+    body = owner_client.get(f"{URL}/{asset_id}").json()
+    assert body["id"] == asset_id
+    assert body["content_type"] == "image/jpeg"
+    other = make_user(email="other@example.com")
+    client.force_login(other)
+    response = client.get(f"{URL}/{asset_id}")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert owner_client.get(f"{URL}/not-a-uuid").status_code == 404

@@ -2,6 +2,8 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from genfans.api.security import api_auth
+from genfans.storage.models import AssetKind
+from genfans.storage.selectors import asset_get_for_team
 from genfans.storage.uploads import upload_create
 from genfans.storage.urls import asset_url
 
@@ -37,3 +39,10 @@ def upload(request, file: File[UploadedFile]):
     caller = request.auth
     asset = upload_create(team=caller.team, user=caller.user, file=file)
     return Status(201, upload_out(asset))
+
+
+@router.get("/uploads/{upload_id}", response=UploadOut, auth=api_auth)
+def upload_detail(request, upload_id: str):
+    """One of your team's uploads, with a fresh link (links expire after an hour)."""
+    asset = asset_get_for_team(team=request.auth.team, asset_id=upload_id, kind=AssetKind.UPLOAD)
+    return upload_out(asset)

@@ -10,6 +10,7 @@ the row back for the next run.
 
 import logging
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 
 from django.core.files.storage import default_storage
 from django.db.models import Count, Q, Sum
@@ -67,6 +68,46 @@ def retention_cleanup(*, now=None, batch_size: int = BATCH_SIZE) -> CleanupResul
                 continue
             result.deleted += 1
             result.bytes_freed += size
+
+
+ORPHAN_GRACE = timedelta(days=1)
+
+
+def retention_orphans_delete(*, now=None, grace: timedelta = ORPHAN_GRACE) -> int:
+    """Delete files under `teams/` that no asset row points to: left behind when the
+    transaction that wrote them rolled back. Files younger than `grace` are kept, since
+    their transaction may still be open."""
+    now = now or timezone.now()
+    deleted = 0
+    for directory in _asset_directories():
+        _, files = default_storage.listdir(directory)
+        keys = [f"{directory}/{name}" for name in files]
+        known = set(
+            Asset.objects.filter(storage_key__in=keys).values_list("storage_key", flat=True)
+        )
+        for key in keys:
+            if key in known:
+                continue
+            try:
+                if default_storage.get_modified_time(key) > now - grace:
+                    continue
+                default_storage.delete(key)
+            except FileNotFoundError:
+                continue
+            deleted += 1
+    return deleted
+
+
+def _asset_directories():
+    """teams/<team id>/<kind>: where `asset_create` writes."""
+    try:
+        teams, _ = default_storage.listdir("teams")
+    except FileNotFoundError:
+        return
+    for team in teams:
+        kinds, _ = default_storage.listdir(f"teams/{team}")
+        for kind in kinds:
+            yield f"teams/{team}/{kind}"
 
 
 @dataclass

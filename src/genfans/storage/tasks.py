@@ -2,12 +2,17 @@
 
 from django.tasks import task
 
-from genfans.storage.retention import retention_cleanup, retention_mark_expired
+from genfans.storage.retention import (
+    retention_cleanup,
+    retention_mark_expired,
+    retention_orphans_delete,
+)
 
 
 @task
 def retention_cleanup_task() -> dict:
-    """Daily: bring expired jobs' assets due, then delete every due file."""
+    """Daily: bring expired jobs' assets due, delete every due file, then orphans."""
     marked = retention_mark_expired()
     result = retention_cleanup()
-    return {"marked_assets": marked.assets, **result.as_dict()}
+    orphans = retention_orphans_delete()
+    return {"marked_assets": marked.assets, "orphans_deleted": orphans, **result.as_dict()}

@@ -2,7 +2,12 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from genfans.storage.retention import retention_cleanup, retention_mark_expired, retention_stats
+from genfans.storage.retention import (
+    retention_cleanup,
+    retention_mark_expired,
+    retention_orphans_delete,
+    retention_stats,
+)
 
 
 def _size(n: int) -> str:
@@ -24,6 +29,11 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         cleanup = actions.add_parser("cleanup", help="delete expired files (batched, idempotent)")
         cleanup.add_argument("--batch-size", type=int, default=500)
+        cleanup.add_argument(
+            "--orphans",
+            action="store_true",
+            help="also delete files no asset points to (older than a day)",
+        )
         actions.add_parser("mark-expired", help="mark expired jobs' assets due; no file touched")
         stats = actions.add_parser("stats", help="counts and bytes by kind and by team")
         stats.add_argument("--json", action="store_true", help="machine-readable output")
@@ -37,6 +47,8 @@ class Command(BaseCommand):
             )
             for key in result.failed_keys:
                 self.stderr.write(f"could not delete {key}")
+            if options["orphans"]:
+                self.stdout.write(f"deleted {retention_orphans_delete()} orphan files")
         elif action == "mark-expired":
             result = retention_mark_expired()
             self.stdout.write(f"marked {result.assets} assets of {result.jobs} expired jobs")
