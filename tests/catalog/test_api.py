@@ -159,3 +159,37 @@ def test_api_key_can_read_the_catalog(client, team, catalog):
 def test_anonymous_is_refused(client, catalog):
     assert client.get(URL).status_code == 401
     assert client.get(f"{URL}/{catalog[0].id}").status_code == 401
+
+
+def test_odd_attributes_entered_by_staff_never_break_the_api(owner_client, db):
+    make_reference_model(slug="odd", attributes={"gender": 5, "style_tags": "solo", "x": [1]})
+    item = owner_client.get(URL).json()["items"][0]
+    assert item["attributes"] == {
+        "gender": "5",
+        "age_range": None,
+        "look": None,
+        "hair": None,
+        "style_tags": ["solo"],
+    }
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [[], {"gender": 5}, {"style_tags": "solo"}, {"style_tags": [1, 2]}],
+)
+def test_admin_validation_of_attributes(db, attributes):
+    from django.core.exceptions import ValidationError
+
+    model = make_reference_model()
+    model.attributes = attributes
+    with pytest.raises(ValidationError):
+        model.full_clean()
+
+
+def test_staff_thumbnail_names_are_sanitised(db):
+    from genfans.catalog.models import thumbnail_upload_to
+
+    model = make_reference_model(slug="ava")
+    assert thumbnail_upload_to(model, "photo.PNG").endswith(".png")
+    assert thumbnail_upload_to(model, "evil.j p/g").endswith(".jpg")
+    assert thumbnail_upload_to(model, "noext").startswith("catalog/thumbnails/ava-")

@@ -230,3 +230,26 @@ def test_concurrent_cleanups_delete_each_file_once(transactional_db):
     assert sum(r.deleted for r in results) == 40
     assert sorted(deletes) == sorted(a.storage_key for a in assets)  # each exactly once
     assert Asset.objects.filter(deleted_at__isnull=True).count() == 0
+
+
+def test_retention_clear_and_restore(team, settings):
+    from genfans.storage.services import asset_retention_clear, asset_retention_restore
+
+    photos = [make_asset(team, kind="upload", expires_in_days=-1) for _ in range(2)]
+    gone = make_asset(team, kind="upload", expires_in_days=-1)
+    other_team_photo = make_asset(make_user().memberships.get().team, expires_in_days=-1)
+    retention_cleanup_ids = [gone.pk]
+    Asset.objects.filter(pk__in=retention_cleanup_ids).update(deleted_at=timezone.now())
+
+    ids = [p.pk for p in photos] + [gone.pk, other_team_photo.pk]
+    assert asset_retention_clear(team=team, asset_ids=ids) == 2
+    assert retention_cleanup().deleted == 1  # only the other team's
+    for photo in photos:
+        assert not is_deleted(photo)
+
+    assert asset_retention_restore(team=team, asset_ids=ids) == 2
+    for photo in photos:
+        photo.refresh_from_db()
+        expected = timezone.now() + timedelta(days=settings.RETENTION_DAYS)
+        assert abs(photo.expires_at - expected) < timedelta(seconds=5)
+    assert asset_retention_restore(team=team, asset_ids=ids) == 0

@@ -48,18 +48,17 @@ class ReferenceModelPage(Schema):
 
 
 def reference_model_out(model: ReferenceModel) -> dict:
-    attributes = model.attributes or {}
     return {
         "id": str(model.id),
         "slug": model.slug,
         "name": model.name,
         "category": model.category,
         "attributes": {
-            "gender": attributes.get("gender"),
-            "age_range": attributes.get("age_range"),
-            "look": attributes.get("look"),
-            "hair": attributes.get("hair"),
-            "style_tags": [str(tag) for tag in attributes.get("style_tags") or []],
+            "gender": model.attribute("gender"),
+            "age_range": model.attribute("age_range"),
+            "look": model.attribute("look"),
+            "hair": model.attribute("hair"),
+            "style_tags": model.style_tags,
         },
         "description": model.description,
         "base_prompt": model.base_prompt,

@@ -1,5 +1,6 @@
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from genfans.core.models import BaseModel
@@ -14,8 +15,13 @@ class Category(models.TextChoices):
     TRAVEL = "travel", "Travel"
 
 
+ATTRIBUTE_TEXT_FIELDS = ("gender", "age_range", "look", "hair")
+
+
 def thumbnail_upload_to(instance, filename: str) -> str:
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in {"jpg", "jpeg", "png", "webp"}:
+        extension = "jpg"
     return f"catalog/thumbnails/{instance.slug}-{uuid.uuid4().hex[:8]}.{extension}"
 
 
@@ -45,6 +51,17 @@ class ReferenceModel(BaseModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        attributes = self.attributes
+        if not isinstance(attributes, dict):
+            raise ValidationError({"attributes": "Attributes must be a JSON object."})
+        for key in ATTRIBUTE_TEXT_FIELDS:
+            if key in attributes and not isinstance(attributes[key], str):
+                raise ValidationError({"attributes": f"“{key}” must be text."})
+        tags = attributes.get("style_tags", [])
+        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+            raise ValidationError({"attributes": "“style_tags” must be a list of text."})
+
     def save(self, *args, **kwargs):
         self.search_text = self.build_search_text()
         update_fields = kwargs.get("update_fields")
@@ -53,15 +70,22 @@ class ReferenceModel(BaseModel):
         super().save(*args, **kwargs)
 
     def build_search_text(self) -> str:
-        attributes = self.attributes or {}
+        attributes = self.attributes if isinstance(self.attributes, dict) else {}
         parts = [self.name, self.slug, self.category, self.description]
-        for key in ("gender", "age_range", "look", "hair"):
+        for key in ATTRIBUTE_TEXT_FIELDS:
             value = attributes.get(key)
             if value:
                 parts.append(str(value))
-        parts.extend(str(tag) for tag in attributes.get("style_tags") or [])
+        parts.extend(self.style_tags)
         return " ".join(parts).lower()
+
+    def attribute(self, key: str) -> str | None:
+        attributes = self.attributes if isinstance(self.attributes, dict) else {}
+        value = attributes.get(key)
+        return str(value) if value not in (None, "") else None
 
     @property
     def style_tags(self) -> list[str]:
-        return list((self.attributes or {}).get("style_tags") or [])
+        attributes = self.attributes if isinstance(self.attributes, dict) else {}
+        tags = attributes.get("style_tags") or []
+        return [str(tag) for tag in tags] if isinstance(tags, list) else [str(tags)]

@@ -50,3 +50,21 @@ def asset_create(
         seed=seed,
         expires_at=retention_deadline() if expires else None,
     )
+
+
+def asset_retention_clear(*, team, asset_ids) -> int:
+    """Exempt assets from retention (a live custom model needs them: training photos,
+    weights). Runs inside the caller's transaction. Returns how many were exempted; fewer
+    than asked means some were already deleted by retention (cleanup claims a row with a
+    conditional update, so the two never both win)."""
+    return Asset.objects.filter(team=team, pk__in=asset_ids, deleted_at__isnull=True).update(
+        expires_at=None
+    )
+
+
+def asset_retention_restore(*, team, asset_ids, now=None) -> int:
+    """Give exempt assets back to retention (their model was archived or deleted): they
+    expire RETENTION_DAYS from now."""
+    return Asset.objects.filter(
+        team=team, pk__in=asset_ids, deleted_at__isnull=True, expires_at__isnull=True
+    ).update(expires_at=retention_deadline(now=now))

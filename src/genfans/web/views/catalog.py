@@ -30,13 +30,13 @@ def catalog_list(request):
     q = request.GET.get("q", "").strip()[:200]
     models = reference_model_list(category=category or None, q=q or None)
     page = Paginator(models, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = category_counts()
     base_query = {k: v for k, v in (("category", category), ("q", q)) if v}
     context = {
         "page": page,
         "category": category,
         "q": q,
-        "categories": Category.choices,
-        "counts": category_counts(),
+        "categories": [(value, label, counts[value]) for value, label in Category.choices],
         "query": urlencode(base_query),
         "q_query": urlencode({"q": q}) if q else "",
     }
