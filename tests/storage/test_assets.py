@@ -95,7 +95,17 @@ def test_tampered_link_is_forbidden(client, asset, team, part):
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize("query", [{}, {"exp": "123"}, {"sig": "abc"}, {"exp": "x", "sig": "y"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"exp": "123"},
+        {"sig": "abc"},
+        {"exp": "x", "sig": "y"},
+        {"exp": "²", "sig": "y"},
+        {"exp": "9" * 40, "sig": "y"},
+    ],
+)
 def test_unsigned_link_is_forbidden(client, asset, query):
     assert client.get(f"/media/{asset.storage_key}", query).status_code == 403
 

@@ -6,6 +6,7 @@ page that is rendered again links to the same URL and browsers can cache the fil
 """
 
 import math
+import re
 import time
 from urllib.parse import quote, urlencode
 
@@ -15,6 +16,7 @@ MEDIA_PREFIX = "/media/"
 DEFAULT_EXPIRES_IN = 3600
 MAX_GRID_SECONDS = 900
 _SALT = "genfans.storage.signing.media"
+_EXPIRY = re.compile(r"[0-9]{1,12}")
 
 
 def signature(key: str, expires_at: int) -> str:
@@ -35,7 +37,7 @@ def signed_media_path(key: str, *, expires_in: int = DEFAULT_EXPIRES_IN, now=Non
 
 def verify(key: str, expires_at: str | None, sig: str | None, *, now=None) -> bool:
     """True for an untampered link that has not expired."""
-    if not expires_at or not sig or not expires_at.isdigit():
+    if not expires_at or not sig or not _EXPIRY.fullmatch(expires_at):
         return False
     if int(expires_at) < (time.time() if now is None else now):
         return False
