@@ -1,15 +1,13 @@
 import re
-import threading
 
 import pytest
-from django.db import connection
-from django_tasks_db.management.commands.db_worker import Worker
 from playwright.sync_api import expect
 
 from genfans.billing.seed import seed_plans
 from genfans.catalog.models import ReferenceModel
 from tests.credits.factories import give_credits
 from tests.factories import PASSWORD, make_user
+from tests.workers import WorkerThread
 
 
 @pytest.fixture
@@ -17,28 +15,10 @@ def worker(settings):
     settings.SANDBOX_LATENCY_SECONDS = 1.5
     settings.SANDBOX_FAILURE_RATE = 0
     settings.GENFANS_PROVIDER = "sandbox"
-    loop = Worker(
-        queue_names=["default"],
-        interval=0.05,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="e2e",
-        excluded_queue_names=[],
-    )
-
-    def run():
-        try:
-            loop.run()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run, daemon=True)
+    thread = WorkerThread("e2e", interval=0.05)
     thread.start()
     yield
-    loop.running = False
-    thread.join(timeout=10)
+    thread.stop()
 
 
 def test_generate_images_and_pay_the_shown_cost(live_server, page, worker):

@@ -1,7 +1,6 @@
 import time
 
 import pytest
-from django_tasks_db.management.commands.db_worker import Worker
 
 from genfans.billing.seed import seed_plans
 from genfans.catalog.models import ReferenceModel
@@ -9,22 +8,14 @@ from genfans.credits.audit import ledger_audit
 from genfans.studio.models import FINAL_STATUSES, Job
 from tests.credits.factories import give_credits
 from tests.factories import make_api_key, make_user
+from tests.workers import db_worker
 
 
 class InlineWorker:
     """The real database worker, run in the test's thread until the jobs settle."""
 
     def __init__(self) -> None:
-        self.worker = Worker(
-            queue_names=["default"],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id="test-worker",
-            excluded_queue_names=[],
-        )
+        self.worker = db_worker(name="test-worker", batch=True, interval=0)
 
     def drain(self, until=None, timeout: float = 15.0) -> None:
         until = until or (lambda: not Job.objects.exclude(status__in=FINAL_STATUSES).exists())

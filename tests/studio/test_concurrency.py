@@ -6,33 +6,12 @@ import time
 import pytest
 from django.db import connection
 from django.test import Client
-from django_tasks_db.management.commands.db_worker import Worker
 
 from genfans.studio.models import Job, JobStatus
 from tests.studio.conftest import make_team_client
+from tests.workers import WorkerThread
 
 pytestmark = pytest.mark.postgres
-
-
-class WorkerThread(threading.Thread):
-    def __init__(self, name: str) -> None:
-        super().__init__(daemon=True)
-        self.worker = Worker(
-            queue_names=["default"],
-            interval=0.01,
-            batch=False,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id=name,
-            excluded_queue_names=[],
-        )
-
-    def run(self) -> None:
-        try:
-            self.worker.run()
-        finally:
-            connection.close()
 
 
 def test_two_plans_never_exceed_their_limits_and_the_higher_priority_starts_first(
@@ -82,9 +61,7 @@ def test_two_plans_never_exceed_their_limits_and_the_higher_priority_starts_firs
         time.sleep(0.05)
     done.set()
     for worker in workers:
-        worker.worker.running = False
-    for worker in workers:
-        worker.join(timeout=10)
+        worker.stop()
     sampler.join(timeout=5)
 
     assert peaks == {free.pk: 1, starter.pk: 2}

@@ -15,7 +15,7 @@ from tests.providers.fakes import FakeFal, FakeHiggsfield
 from tests.studio.conftest import make_team_client
 
 
-def _generate(client, model, **overrides):
+def _generate(client, model, headers=None, **overrides):
     body = {
         "model_id": str(model.pk),
         "prompt": "on a rooftop at dusk",
@@ -25,7 +25,7 @@ def _generate(client, model, **overrides):
         "quality": "draft",
         **overrides,
     }
-    return client.post("/api/generate", body, content_type="application/json")
+    return client.post("/api/generate", body, content_type="application/json", headers=headers)
 
 
 def _cost(**params):
@@ -63,50 +63,14 @@ def test_idempotency_key_returns_the_same_job_and_reserves_once(
     engine, team_client, reference_model
 ):
     team, client = team_client
-    headers = {"Idempotency-Key": "order-17"}
-    first = client.post(
-        "/api/generate",
-        {
-            "model_id": str(reference_model.pk),
-            "prompt": "x",
-            "num_images": 1,
-            "width": 512,
-            "height": 512,
-            "quality": "draft",
-        },
-        content_type="application/json",
-        headers=headers,
-    )
-    again = client.post(
-        "/api/generate",
-        {
-            "model_id": str(reference_model.pk),
-            "prompt": "x",
-            "num_images": 1,
-            "width": 512,
-            "height": 512,
-            "quality": "draft",
-        },
-        content_type="application/json",
-        headers=headers,
-    )
+    key = {"Idempotency-Key": "order-17"}
+    first = _generate(client, reference_model, num_images=1, headers=key)
+    again = _generate(client, reference_model, num_images=1, headers=key)
     assert first.status_code == again.status_code == 202
     assert first.json()["job"]["id"] == again.json()["job"]["id"]
     assert Job.objects.count() == 1
     assert credits_balance_get(team=team).reserved == _cost(num_images=1)
-    other = client.post(
-        "/api/generate",
-        {
-            "model_id": str(reference_model.pk),
-            "prompt": "different",
-            "num_images": 1,
-            "width": 512,
-            "height": 512,
-            "quality": "draft",
-        },
-        content_type="application/json",
-        headers=headers,
-    )
+    other = _generate(client, reference_model, num_images=1, prompt="different", headers=key)
     assert other.status_code == 409
     assert other.json()["error"]["code"] == "idempotency_key_reused"
     engine.drain()

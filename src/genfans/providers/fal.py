@@ -43,18 +43,13 @@ class FalProvider:
         )
 
     def submit(self, request: ProviderRequest) -> str:
-        body = http.request_json(
+        return http.submit(
             self.client,
-            "POST",
             f"{self.queue_url}/{request.endpoint}",
             params={"fal_webhook": request.webhook_url},
-            json=request.input,
+            body=request.input,
             what="fal submit",
         )
-        request_id = body.get("request_id")
-        if not request_id:
-            raise ProviderError("fal submit: no request_id in the answer", retryable=False)
-        return request_id
 
     def _request_url(self, endpoint: str, request_id: str) -> str:
         return f"{self.queue_url}/{app_path(endpoint)}/requests/{quote(request_id)}"

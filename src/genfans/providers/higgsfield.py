@@ -11,7 +11,6 @@ from django.conf import settings
 
 from genfans.providers import http
 from genfans.providers.base import (
-    ProviderError,
     ProviderOutput,
     ProviderRequest,
     ProviderState,
@@ -41,18 +40,13 @@ class HiggsfieldProvider:
         )
 
     def submit(self, request: ProviderRequest) -> str:
-        body = http.request_json(
+        return http.submit(
             self.client,
-            "POST",
             f"{self.base_url}/{request.endpoint}",
             params={"hf_webhook": request.webhook_url},
-            json=request.input,
+            body=request.input,
             what="higgsfield submit",
         )
-        request_id = body.get("request_id")
-        if not request_id:
-            raise ProviderError("higgsfield submit: no request_id in the answer", retryable=False)
-        return request_id
 
     def status(self, *, endpoint: str, request_id: str) -> ProviderStatus:
         body = http.request_json(

@@ -37,6 +37,15 @@ def request_json(
         raise ProviderError(f"{what}: invalid JSON", retryable=True) from exc
 
 
+def submit(client: httpx.Client, url: str, *, params: dict, body: dict, what: str) -> str:
+    """POST a request to a provider queue; returns the provider's request id."""
+    answer = request_json(client, "POST", url, params=params, json=body, what=what)
+    request_id = answer.get("request_id")
+    if not request_id:
+        raise ProviderError(f"{what}: no request_id in the answer", retryable=False)
+    return request_id
+
+
 def download(client: httpx.Client, url: str) -> bytes:
     try:
         with client.stream("GET", url, timeout=DOWNLOAD_TIMEOUT) as response:
