@@ -1,0 +1,160 @@
+"""The My Models, wizard, model, Video, Face swap and Gallery pages (server side)."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from genfans.credits.selectors import credits_balance_get
+from genfans.storage.models import Asset
+from genfans.studio.models import CustomModel, Job, ModelVersion
+from tests.credits.factories import give_credits
+from tests.factories import make_user
+from tests.providers.fakes import jpeg_bytes
+
+HTMX = {"HX-Request": "true"}
+
+
+def _photo(name="p.jpg", colour=(180, 100, 90), size=(96, 128)):
+    return SimpleUploadedFile(name, jpeg_bytes(*size, colour=colour), "image/jpeg")
+
+
+@pytest.fixture
+def browser(engine):
+    user = make_user(email="pages@example.com")
+    team = user.memberships.get().team
+    give_credits(team, 500)
+    client = Client()
+    client.force_login(user)
+    return team, client
+
+
+def _create(client, reference_model, photos=4, name="Mia Rose"):
+    return client.post(
+        "/dashboard/models/new",
+        {
+            "reference_model_id": str(reference_model.pk),
+            "name": name,
+            "quality": "standard",
+            "photos": [_photo(f"{i}.jpg", colour=(40 * i % 255, 90, 90)) for i in range(photos)],
+        },
+    )
+
+
+def test_wizard_preselects_the_reference_and_prices_the_photos(browser, reference_model):
+    _, client = browser
+    page = client.get(f"/dashboard/models/new?reference={reference_model.pk}")
+    assert page.status_code == 200
+    assert f'value="{reference_model.pk}" checked' in page.content.decode()
+    estimate = client.post(
+        "/dashboard/models/new/estimate", {"num_images": 5, "quality": "standard"}, headers=HTMX
+    )
+    assert 'data-testid="estimate">' in estimate.content.decode()
+    assert "credits" in estimate.content.decode()
+    too_few = client.post("/dashboard/models/new/estimate", {"num_images": 2}, headers=HTMX)
+    assert "—" in too_few.content.decode()
+
+
+def test_wizard_rejects_too_few_photos_and_changes_nothing(browser, reference_model):
+    team, client = browser
+    response = _create(client, reference_model, photos=3)
+    assert response.status_code == 400
+    assert "Choose 4 to 30 photos (you chose 3)" in response.content.decode()
+    assert CustomModel.objects.count() == 0 and Asset.objects.count() == 0
+    assert credits_balance_get(team=team).reserved == 0
+
+
+def test_wizard_trains_and_the_model_page_goes_live_then_generates(
+    browser, engine, reference_model
+):
+    team, client = browser
+    response = _create(client, reference_model)
+    model = CustomModel.objects.get()
+    assert response.status_code == 302 and response.url == f"/dashboard/models/{model.pk}"
+    page = client.get(response.url).content.decode()
+    assert 'hx-trigger="every 2s"' in page and "Training v1" in page
+    listing = client.get("/dashboard/models").content.decode()
+    assert "Mia Rose" in listing and 'data-status="training"' in listing
+
+    engine.drain()
+    # The live part asks the browser to reload once training ends.
+    poll = client.get(f"/dashboard/models/{model.pk}", headers={**HTMX, "HX-Target": "model-live"})
+    assert poll.headers["HX-Refresh"] == "true"
+    page = client.get(f"/dashboard/models/{model.pk}").content.decode()
+    assert 'data-testid="current-version">v1' in page and "Generate from this model" in page
+
+    generated = client.post(
+        f"/dashboard/models/{model.pk}/generate",
+        {
+            "prompt": "at the beach",
+            "version": 1,
+            "size": "512",
+            "quality": "draft",
+            "num_images": 1,
+        },
+    )
+    job = Job.objects.get(type="image_generation")
+    assert generated.url == f"/dashboard/jobs/{job.pk}"
+    assert job.params["custom_model_id"] == str(model.pk)
+
+    refined = client.post(
+        f"/dashboard/models/{model.pk}/refine",
+        {"instructions": "softer light", "quality": "draft", "photos": [_photo()]},
+    )
+    assert refined.status_code == 302
+    engine.drain()
+    assert ModelVersion.objects.get(model=model, number=2).status == "ready"
+    renamed = client.post(f"/dashboard/models/{model.pk}/rename", {"name": "Mia R."})
+    assert renamed.status_code == 302
+    assert CustomModel.objects.get().name == "Mia R."
+    archived = client.post(f"/dashboard/models/{model.pk}/archive")
+    assert archived.url == "/dashboard/models"
+    assert CustomModel.objects.get().status == "archived"
+
+
+def test_another_teams_model_page_is_404(browser, reference_model):
+    _, client = browser
+    _create(client, reference_model)
+    model = CustomModel.objects.get()
+    stranger = Client()
+    stranger.force_login(make_user(email="other@example.com"))
+    assert stranger.get(f"/dashboard/models/{model.pk}").status_code == 404
+    assert stranger.post(f"/dashboard/models/{model.pk}/archive").status_code == 404
+    assert (
+        stranger.post(f"/dashboard/models/{model.pk}/refine", {"instructions": "x"}).status_code
+        == 404
+    )
+
+
+def test_video_face_swap_and_gallery_pages(browser, engine, reference_model):
+    team, client = browser
+    target = _photo("target.jpg", size=(200, 240))
+    swapped = client.post("/dashboard/face-swap", {"target": target, "face": _photo("face.jpg")})
+    job = Job.objects.get(type="face_swap")
+    assert swapped.url == f"/dashboard/face-swap?job={job.pk}"
+    page = client.get(swapped.url).content.decode()
+    assert f'hx-get="/dashboard/jobs/{job.pk}"' in page
+    engine.drain()
+    image = Asset.objects.get(kind="image")
+
+    video_page = client.get(f"/dashboard/video?image={image.pk}").content.decode()
+    assert f'value="{image.pk}" checked' in video_page
+    made = client.post(
+        "/dashboard/video",
+        {"image_asset_id": str(image.pk), "duration_s": 5, "aspect_ratio": "1:1", "prompt": ""},
+    )
+    assert made.status_code == 302
+    engine.drain()
+    assert Asset.objects.filter(kind="video").count() == 1
+
+    gallery = client.get("/dashboard/gallery").content.decode()
+    assert gallery.count('data-testid="gallery-item"') == 2
+    assert "<video controls" in gallery and "kept until" in gallery
+    videos = client.get("/dashboard/gallery?kind=video", headers={**HTMX, "HX-Target": "gallery"})
+    assert videos.content.decode().count('data-testid="gallery-item"') == 1
+    deleted = client.post(f"/dashboard/gallery/{image.pk}/delete", headers=HTMX)
+    assert deleted.status_code == 200 and deleted.content == b""
+    assert Asset.objects.get(pk=image.pk).deleted_at is not None
+    assert client.post(f"/dashboard/gallery/{image.pk}/delete").status_code == 404
+    assert (
+        client.post("/dashboard/video", {"duration_s": 5, "aspect_ratio": "1:1"}).status_code == 400
+    )
