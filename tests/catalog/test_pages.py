@@ -82,3 +82,24 @@ def test_pages_need_sign_in(client, catalog):
     assert response.status_code == 302
     assert response["Location"].startswith("/sign-in")
     assert client.get(f"/dashboard/catalog/{catalog[0].id}").status_code == 302
+
+
+def test_detail_shows_sample_images_drawn_on_request(owner_client, catalog):
+    import io
+
+    from PIL import Image
+
+    model = catalog[0]
+    html = owner_client.get(f"/dashboard/catalog/{model.id}").content.decode()
+    assert html.count('data-testid="sample-image"') == 2
+    first = owner_client.get(f"/dashboard/catalog/{model.id}/samples/1.jpg")
+    assert first.status_code == 200
+    assert first["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(first.content)).size == (384, 512)
+    second = owner_client.get(f"/dashboard/catalog/{model.id}/samples/2.jpg").content
+    assert second != first.content
+    assert owner_client.get(f"/dashboard/catalog/{model.id}/samples/1.jpg").content == (
+        first.content
+    )  # deterministic
+    assert owner_client.get(f"/dashboard/catalog/{model.id}/samples/3.jpg").status_code == 404
+    assert owner_client.get(f"/dashboard/catalog/{uuid.uuid4()}/samples/1.jpg").status_code == 404

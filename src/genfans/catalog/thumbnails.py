@@ -60,12 +60,21 @@ def _hair_style(attributes: dict, digest: bytes) -> str:
     return HAIR_KEYWORDS[digest[5] % len(HAIR_KEYWORDS)][0]
 
 
-def thumbnail_render(*, slug: str, name: str, category: str, attributes: dict) -> bytes:
-    digest = hashlib.sha256(slug.encode()).digest()
+SAMPLE_VARIANTS = (1, 2)  # 1: a close-up, 2: the same person in warmer, golden light
+
+
+def thumbnail_render(
+    *, slug: str, name: str, category: str, attributes: dict, variant: int = 0
+) -> bytes:
+    """The persona's card (variant 0), or one of its sample shots (SAMPLE_VARIANTS)."""
+    digest = hashlib.sha256(slug.encode()).digest()  # the person: tones, hair
+    scene = digest if variant == 0 else hashlib.sha256(f"{slug}#{variant}".encode()).digest()
     hue, sat, light = PALETTES.get(category, (digest[0] / 255, 0.4, 0.65))
     hue += (digest[1] / 255 - 0.5) * 0.12
-    top = _rgb(hue, sat, light + 0.12)
-    bottom = _rgb(hue + 0.06 + digest[2] / 255 * 0.08, sat + 0.1, light - 0.22)
+    background_hue = 0.07 + (scene[1] / 255 - 0.5) * 0.05 if variant == 2 else hue  # amber
+    top = _rgb(background_hue, sat, light + 0.12)
+    drift = -0.045 if variant == 2 else 0.06 + scene[2] / 255 * 0.08  # golden: toward red
+    bottom = _rgb(background_hue + drift, sat + 0.1, light - 0.22)
     w, h = WIDTH * SCALE, HEIGHT * SCALE
 
     gradient = Image.linear_gradient("L").resize((1, h)).resize((w, h), Image.Resampling.NEAREST)
@@ -77,8 +86,8 @@ def thumbnail_render(*, slug: str, name: str, category: str, attributes: dict) -
     # Blurred at an eighth of the size: a soft shape needs no detail, and it is 64× cheaper.
     sw, sh = w // 8, h // 8
     halo = Image.new("L", (sw, sh), 0)
-    cx = int(sw * (0.42 + digest[3] / 255 * 0.16))
-    cy = int(sh * (0.30 + digest[4] / 255 * 0.08))
+    cx = int(sw * (0.42 + scene[3] / 255 * 0.16))
+    cy = int(sh * (0.30 + scene[4] / 255 * 0.08))
     r = int(sw * 0.36)
     ImageDraw.Draw(halo).ellipse((cx - r, cy - r, cx + r, cy + r), fill=110)
     halo = halo.filter(ImageFilter.GaussianBlur(sw // 10)).resize((w, h), Image.Resampling.BILINEAR)
@@ -124,6 +133,18 @@ def thumbnail_render(*, slug: str, name: str, category: str, attributes: dict) -
     # Hairline: the top of the head, a little lower on the sides.
     draw.chord((cx - rx * 1.06, cy - ry * 1.1, cx + rx * 1.06, cy + ry * 0.55), 180, 360, fill=hair)
 
+    if variant == 1:  # head and shoulders, closer
+        crop_w = int(w * 0.62)
+        crop_h = crop_w * h // w
+        left = cx - crop_w // 2
+        top_edge = max(0, int(cy - crop_h * 0.42))
+        image = image.crop((left, top_edge, left + crop_w, top_edge + crop_h)).resize(
+            (WIDTH, HEIGHT), Image.Resampling.BILINEAR
+        )
+        return _jpeg(image)
+    if variant:
+        return _jpeg(image.reduce(SCALE))
+
     # Monogram and a thin rule, bottom left, in the halo's light tone.
     light_tone = _rgb(hue, sat * 0.35, 0.95)
     margin = int(w * 0.08)
@@ -133,7 +154,10 @@ def thumbnail_render(*, slug: str, name: str, category: str, attributes: dict) -
         (margin, h - margin, margin + int(w * 0.18), h - margin), fill=light_tone, width=SCALE * 2
     )
 
-    image = image.reduce(SCALE)
+    return _jpeg(image.reduce(SCALE))
+
+
+def _jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=86)
     return out.getvalue()

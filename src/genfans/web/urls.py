@@ -3,7 +3,7 @@ from django.urls import path
 from genfans.web.views import auth, dashboard, public
 from genfans.web.views import billing as billing_views
 from genfans.web.views import credits as credits_views
-from genfans.web.views.catalog import catalog_detail, catalog_list
+from genfans.web.views.catalog import catalog_detail, catalog_list, catalog_sample
 from genfans.web.views.media import media
 
 urlpatterns = [
@@ -15,6 +15,11 @@ urlpatterns = [
     path("media/<path:key>", media, name="media"),
     path("dashboard/catalog", catalog_list, name="catalog"),
     path("dashboard/catalog/<uuid:reference_model_id>", catalog_detail, name="catalog-detail"),
+    path(
+        "dashboard/catalog/<uuid:reference_model_id>/samples/<int:variant>.jpg",
+        catalog_sample,
+        name="catalog-sample",
+    ),
     path("pricing", billing_views.pricing, name="pricing"),
     path("dashboard/billing", billing_views.billing, name="billing"),
     path("dashboard/billing/checkout", billing_views.checkout, name="billing-checkout"),

@@ -1,11 +1,12 @@
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from genfans.catalog.models import Category
 from genfans.catalog.selectors import category_counts, reference_model_get, reference_model_list
+from genfans.catalog.thumbnails import SAMPLE_VARIANTS, thumbnail_render
 from genfans.core.errors import NotFound
 from genfans.web.decorators import team_required
 
@@ -61,5 +62,30 @@ def catalog_detail(request, reference_model_id):
             "related": related,
             "prompt_ideas": PROMPT_IDEAS.get(model.category, []),
             "create_url": f"/dashboard/models/new?reference={model.id}",
+            "samples": [
+                f"/dashboard/catalog/{model.id}/samples/{variant}.jpg"
+                for variant in SAMPLE_VARIANTS
+            ],
         },
     )
+
+
+@team_required
+def catalog_sample(request, reference_model_id, variant: int):
+    """A sample shot of a persona, drawn on request: deterministic, so browsers cache it."""
+    if variant not in SAMPLE_VARIANTS:
+        raise Http404
+    try:
+        model = reference_model_get(reference_model_id=reference_model_id)
+    except NotFound:
+        raise Http404 from None
+    image = thumbnail_render(
+        slug=model.slug,
+        name=model.name,
+        category=model.category,
+        attributes=model.attributes if isinstance(model.attributes, dict) else {},
+        variant=variant,
+    )
+    response = HttpResponse(image, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
