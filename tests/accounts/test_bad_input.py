@@ -25,6 +25,7 @@ ENDPOINTS = [
     ("post", "/api/invitations/not-a-uuid/accept"),
     ("post", "/api/api-keys"),
     ("delete", "/api/api-keys/not-a-uuid"),
+    ("post", "/api/team/leave"),
     ("post", "/api/invitations/00000000-0000-0000-0000-000000000000/accept"),
 ]
 BAD_QUERIES = [

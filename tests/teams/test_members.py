@@ -80,3 +80,35 @@ def test_rename_team_validates(owner_client, team):
     )
     team.refresh_from_db()
     assert team.name == "Studio"
+
+
+def test_member_leaves_the_team(client_factory, member, team):
+    c = client_factory(member)
+    assert c.post("/api/team/leave").status_code == 204
+    assert not TeamMember.objects.filter(team=team, user=member).exists()
+    assert c.get("/api/team").json()["error"]["code"] == "no_team"
+    entry = ActivityLog.objects.get(action="remove_team_member", team=team)
+    assert entry.metadata["left"] is True
+
+
+def test_last_owner_cannot_leave(owner_client, owner, team, member):
+    response = owner_client.post("/api/team/leave")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "last_owner"
+    assert TeamMember.objects.filter(team=team).count() == 2
+
+
+def test_leave_page(client_factory, member, team):
+    c = client_factory(member)
+    assert "Leave team" in c.get("/dashboard/team").content.decode()
+    assert c.post("/dashboard/team/leave").url == "/dashboard/"
+    assert c.get("/dashboard/").url == "/welcome"
+
+
+def test_api_key_cannot_leave(client, team, owner):
+    from tests.factories import make_api_key
+
+    raw = make_api_key(team=team, user=owner)
+    response = client.post("/api/team/leave", headers={"Authorization": f"Bearer {raw}"})
+    assert response.status_code == 404
+    assert TeamMember.objects.filter(team=team).count() == 1

@@ -16,6 +16,7 @@ from genfans.teams.selectors import (
 from genfans.teams.services import (
     invitation_accept,
     team_invitation_revoke,
+    team_leave,
     team_member_invite,
     team_member_remove,
     team_member_role_change,
@@ -187,6 +188,15 @@ def remove_member(request, user_id: str):
     team_member_remove(
         team=caller.team, user=caller.user, member_user_id=user_id, ip_address=client_ip(request)
     )
+    return Status(204, None)
+
+
+@router.post("/team/leave", response={204: None}, auth=team_auth)
+def leave_team(request):
+    """Leave the current team. The last owner gets 409 `last_owner`."""
+    caller = team_caller(request)
+    team_leave(team=caller.team, user=caller.user, ip_address=client_ip(request))
+    request.session.pop(SESSION_TEAM_KEY, None)
     return Status(204, None)
 
 

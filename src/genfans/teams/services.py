@@ -211,3 +211,20 @@ def team_member_remove(*, team: Team, user, member_user_id, ip_address: str | No
         ip_address=ip_address,
         metadata={"member": member.user.email, "role": member.role},
     )
+
+
+@transaction.atomic(durable=True)
+def team_leave(*, team: Team, user, ip_address: str | None = None) -> None:
+    """A member leaves the team on their own. The last owner hands ownership over first."""
+    _lock_team(team)
+    member = member_get_for_team(team=team, user_id=getattr(user, "id", None))
+    if member.is_owner and not _other_owners_exist(team=team, user_id=member.user_id):
+        raise LastOwner()
+    member.delete()
+    activity_record(
+        action=Action.REMOVE_TEAM_MEMBER,
+        team=team,
+        user=user,
+        ip_address=ip_address,
+        metadata={"member": user.email, "role": member.role, "left": True},
+    )

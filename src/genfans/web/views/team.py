@@ -19,6 +19,7 @@ from genfans.teams.selectors import (
 from genfans.teams.services import (
     team_create_for_user,
     team_invitation_revoke,
+    team_leave,
     team_member_invite,
     team_member_remove,
     team_member_role_change,
@@ -45,7 +46,7 @@ def _context(request, **extra) -> dict:
 
 def _render(request, status=200, **extra):
     template = "web/team/team.html"
-    if request.htmx and not extra.get("full"):
+    if request.htmx:
         template += "#team-body"
     return render(request, template, _context(request, **extra), status=status)
 
@@ -160,6 +161,22 @@ def rename(request):
             messages.success(request, "Team renamed.")
             return _redirect_full(request)
     return _render(request, status=200 if request.htmx else 400, name_form=form)
+
+
+@team_required
+@require_POST
+def leave(request):
+    team_name = request.team.name
+    try:
+        team_leave(team=request.team, user=request.user, ip_address=client_ip(request))
+    except DomainError as error:
+        return _failed(request, error)
+    request.session.pop(SESSION_TEAM_KEY, None)
+    messages.success(request, f"You left {team_name}.")
+    response = redirect("dashboard")
+    if request.htmx:
+        response["HX-Redirect"] = "/dashboard/"
+    return response
 
 
 def _redirect_full(request):
