@@ -1,6 +1,7 @@
 """The role matrix: every team action as the owner, a member, and another team's owner."""
 
 import pytest
+from django.test import Client
 
 from genfans.accounts.models import ApiKey
 from genfans.teams.models import ActivityLog, Invitation, InvitationStatus, Role, TeamMember
@@ -148,3 +149,21 @@ def test_invitation_revoke_marks_it_revoked(owner_client, target):
     owner_client.delete(f"/api/team/invitations/{target['invitation'].id}")
     target["invitation"].refresh_from_db()
     assert target["invitation"].status == InvitationStatus.REVOKED
+
+
+def test_session_writes_need_the_csrf_token(owner):
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(owner)
+    response = c.post("/api/team/invitations", {"email": "x@example.com"}, content_type=JSON)
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == "CSRF check Failed"
+    assert Invitation.objects.count() == 0
+    c.get("/dashboard/team")
+    token = c.cookies["csrftoken"].value
+    ok = c.post(
+        "/api/team/invitations",
+        {"email": "x@example.com"},
+        content_type=JSON,
+        headers={"X-CSRFToken": token},
+    )
+    assert ok.status_code == 201
