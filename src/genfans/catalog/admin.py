@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from genfans.catalog.models import ReferenceModel
+from genfans.catalog.seed import reference_model_thumbnail_generate
 
 
 @admin.register(ReferenceModel)
@@ -13,6 +14,7 @@ class ReferenceModelAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["preview", "thumbnail_generated"]
+    actions = ["redraw_thumbnails"]
     fields = [
         "name",
         "slug",
@@ -40,3 +42,9 @@ class ReferenceModelAdmin(admin.ModelAdmin):
             # A real image from staff: `genfans seed` must never draw over it.
             obj.thumbnail_generated = False
         super().save_model(request, obj, form, change)
+
+    @admin.action(description="Replace thumbnails with generated ones")
+    def redraw_thumbnails(self, request, queryset):
+        for model in queryset:
+            reference_model_thumbnail_generate(model=model)
+        self.message_user(request, f"Drew {len(queryset)} thumbnails.")
