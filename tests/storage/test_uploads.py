@@ -170,3 +170,65 @@ def test_get_upload_gives_a_fresh_link_and_hides_other_teams(owner_client, clien
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
     assert owner_client.get(f"{URL}/not-a-uuid").status_code == 404
+
+
+def _animated_webp() -> bytes:
+    frames = [Image.new("RGB", (20, 20), c) for c in ((255, 0, 0), (0, 0, 255))]
+    out = io.BytesIO()
+    frames[0].save(out, format="WEBP", save_all=True, append_images=frames[1:], duration=100)
+    return out.getvalue()
+
+
+def _png_with_text() -> bytes:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "taken at 12 Secret Street")
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10), (9, 9, 9)).save(out, format="PNG", pnginfo=info)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "mode"),
+    [
+        pytest.param(
+            image_bytes("JPEG", mode="CMYK", color=(0, 50, 100, 0)),
+            "image/jpeg",
+            "RGB",
+            id="cmyk-jpeg",
+        ),
+        pytest.param(image_bytes("JPEG", mode="L", color=80), "image/jpeg", "L", id="grey-jpeg"),
+        pytest.param(
+            image_bytes("PNG", mode="P", color=3, transparency=3),
+            "image/png",
+            "P",
+            id="palette-png",
+        ),
+        pytest.param(
+            image_bytes("PNG", mode="LA", color=(80, 128)), "image/png", "LA", id="grey-alpha-png"
+        ),
+        pytest.param(
+            image_bytes("PNG", mode="I;16", color=40000), "image/png", None, id="16-bit-png"
+        ),
+        pytest.param(
+            image_bytes("WEBP", mode="RGBA", color=(1, 2, 3, 100)),
+            "image/webp",
+            "RGBA",
+            id="alpha-webp",
+        ),
+        pytest.param(_animated_webp(), "image/webp", "RGB", id="animated-webp"),
+        pytest.param(_png_with_text(), "image/png", "RGB", id="png-text-chunk"),
+    ],
+)
+def test_image_modes_are_stored_cleanly(owner_client, client, content, content_type, mode):
+    response = post(owner_client, content)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["content_type"] == content_type
+    stored = client.get(body["url"].removeprefix("http://127.0.0.1:8000"))
+    image = Image.open(io.BytesIO(b"".join(stored.streaming_content)))
+    if mode:
+        assert image.mode == mode
+    assert getattr(image, "n_frames", 1) == 1
+    assert not image.info.get("Comment") and "exif" not in image.info
