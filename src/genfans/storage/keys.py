@@ -15,9 +15,9 @@ EXTENSIONS = {
     "application/octet-stream": "bin",
 }
 
-# Lower-case path segments of letters, digits, dot, dash and underscore; no "." or ".."
+# Path segments of letters, digits, dot, dash and underscore; no "." or ".."
 # segments, no leading slash. Everything we generate matches; anything else is refused.
-_KEY_RE = re.compile(r"^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$")
+_KEY_RE = re.compile(r"(?:[A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 
 def extension_for(content_type: str) -> str:
@@ -32,4 +32,4 @@ def asset_key(*, team_id, kind: str, asset_id: uuid.UUID, content_type: str) -> 
 
 
 def is_safe_key(key: str) -> bool:
-    return bool(_KEY_RE.match(key)) and ".." not in key.split("/") and len(key) <= 400
+    return bool(_KEY_RE.fullmatch(key)) and ".." not in key.split("/") and len(key) <= 400
