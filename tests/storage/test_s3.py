@@ -172,3 +172,36 @@ def test_orphan_sweep_lists_the_bucket(s3_storage, s3_client, team):
     assert retention_orphans_delete(now=later) == 1
     keys = {o["Key"] for o in s3_client.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
     assert keys == {kept.storage_key}
+
+
+def test_settings_choose_s3_when_a_bucket_is_set(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "GENFANS_HOME": str(tmp_path),
+        "AWS_S3_BUCKET": "media-bucket",
+        "AWS_REGION": "eu-west-3",
+        "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+        "CLOUDFRONT_DOMAIN": "cdn.example.com",
+        "DJANGO_SETTINGS_MODULE": "genfans.config.settings",
+    }
+    code = (
+        "import json; from genfans.config import settings as s; "
+        "print(json.dumps(s.STORAGES['default']))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    default = json.loads(out)
+    assert default["BACKEND"] == "genfans.storage.backends.S3AssetStorage"
+    options = default["OPTIONS"]
+    assert options["bucket_name"] == "media-bucket"
+    assert options["region_name"] == "eu-west-3"
+    assert options["endpoint_url"] == "http://127.0.0.1:9000"
+    assert options["addressing_style"] == "path"
+    assert options["custom_domain"] == "cdn.example.com"
+    assert options["cloudfront_key"] is None
