@@ -101,6 +101,7 @@ def test_interactive_answers_on_stdin_and_secrets_are_never_printed(tmp_path, em
     for secret in ("hunter2", SECRET_KEY, "whsec_interactive"):
         assert secret not in output
     assert "database: PostgreSQL" in output
+    assert "Could not connect to that PostgreSQL database" in output  # no such host here
     assert (tmp_path / ".env").stat().st_mode & 0o777 == 0o600
 
 
@@ -127,3 +128,12 @@ def test_bad_answers_are_refused(tmp_path, empty_stripe, flags, message):
     with pytest.raises(CommandError, match=message):
         run_setup(tmp_path, **flags)
     assert not (tmp_path / ".env").exists()
+
+
+def test_a_reachable_postgres_url_is_checked(tmp_path, empty_stripe):
+    output, env = run_setup(
+        tmp_path, database="postgres://postgres@127.0.0.1:5432/postgres", stripe_key=""
+    )
+
+    assert env_dict(env)["DATABASE_URL"] == "postgres://postgres@127.0.0.1:5432/postgres"
+    assert "PostgreSQL: connected." in output or "Could not connect" in output

@@ -468,3 +468,19 @@ def test_staff_can_process_a_failed_event_again_from_the_admin(client, linked_te
     stored.refresh_from_db()
     assert stored.status == StripeEventStatus.PROCESSED and stored.attempts == 2
     assert available(linked_team) == FREE_CREDITS + plans["pro"].monthly_credits
+
+
+def test_a_plan_change_invoice_credits_the_plan_billed_not_the_proration_credit(
+    client, linked_team, plans
+):
+    invoice = invoice_object(
+        invoice_id="in_up", customer="cus_linked", sub_id="sub_1", price_id="price_studio"
+    )
+    invoice["lines"]["data"] = [
+        {"amount": -3000, "pricing": {"price_details": {"price": "price_pro"}}},
+        {"amount": 19900, "pricing": {"price_details": {"price": "price_studio"}}},
+    ]
+
+    post_event(client, make_event("invoice.paid", invoice))
+
+    assert available(linked_team) == FREE_CREDITS + plans["studio"].monthly_credits

@@ -57,7 +57,10 @@ def subscription_plan(subscription: dict) -> Plan | None:
 
 
 def invoice_plan(invoice: dict) -> Plan | None:
-    for line in (invoice.get("lines") or {}).get("data") or []:
+    """The plan an invoice bills: its largest line (a plan change also lists a credit for the
+    unused time on the old price)."""
+    lines = (invoice.get("lines") or {}).get("data") or []
+    for line in sorted(lines, key=lambda line: -(line.get("amount") or 0)):
         price_details = (line.get("pricing") or {}).get("price_details") or {}
         plan = _price_plan(line.get("price")) or _price_plan(price_details.get("price"))
         if plan:

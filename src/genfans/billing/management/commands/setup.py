@@ -97,7 +97,24 @@ class Command(BaseCommand):
             return ""
         if not answer.startswith(POSTGRES_SCHEMES):
             raise CommandError("The database must be 'sqlite' or a postgres:// URL.")
+        self._check_postgres(answer)
         return answer
+
+    def _check_postgres(self, url: str) -> None:
+        """Warn (without echoing the URL, which may hold a password) when it cannot connect."""
+        import psycopg
+
+        try:
+            psycopg.connect(url, connect_timeout=3).close()
+        except Exception as exc:  # noqa: BLE001 - any failure is reported the same way
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Could not connect to that PostgreSQL database ({type(exc).__name__}); "
+                    "it is saved anyway: check it before `genfans migrate`."
+                )
+            )
+        else:
+            self.stdout.write("PostgreSQL: connected.")
 
     def _stripe_key(self, given: str | None, current: str) -> str:
         key = (
