@@ -98,7 +98,7 @@ def test_wizard_trains_and_the_model_page_goes_live_then_generates(
 
     refined = client.post(
         f"/dashboard/models/{model.pk}/refine",
-        {"instructions": "softer light", "quality": "draft", "photos": [_photo()]},
+        {"refine-instructions": "softer light", "refine-quality": "draft", "photos": [_photo()]},
     )
     assert refined.status_code == 302
     engine.drain()

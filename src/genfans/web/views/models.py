@@ -60,7 +60,9 @@ class RefineForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "e.g. sharper jawline, freckles"}),
     )
-    quality = forms.ChoiceField(choices=QUALITY_CHOICES, initial="standard")
+    quality = forms.ChoiceField(
+        choices=QUALITY_CHOICES, initial="standard", label="Training quality"
+    )
 
 
 class ModelGenerateForm(forms.Form):
@@ -220,7 +222,7 @@ def _detail_context(request, model, **extra) -> dict:
         "training": training,
         "live": training is not None,
         "generate_form": ModelGenerateForm(versions=ready, initial={"version": current}),
-        "refine_form": RefineForm(),
+        "refine_form": RefineForm(prefix="refine"),
         "rename_form": RenameForm(initial={"name": model.name}),
         "creations": list(
             gallery_list_for_team(team=request.team, custom_model_id=str(model.pk))[:8]
@@ -280,7 +282,7 @@ def model_generate(request, model_id):
 @require_POST
 def model_refine(request, model_id):
     model = _model_or_404(request, model_id)
-    form = RefineForm(request.POST)
+    form = RefineForm(request.POST, prefix="refine")
     files = _photo_files(request, low=0, high=MAX_REFINE_PHOTOS, form=form)
     if form.is_valid() and files is not None:
         upload_ids = _upload_all(request, files, form)
