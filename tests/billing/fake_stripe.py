@@ -54,6 +54,7 @@ class FakeStripe:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
+        self.base = "http://stripe.invalid"
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -64,8 +65,33 @@ class FakeStripe:
             def log_message(self, *args):  # keep test output clean
                 pass
 
+            def _hosted_page(self, path: str) -> bool:
+                """The pages Stripe hosts for the customer: paying completes the checkout,
+                the portal just returns; both redirect back like Stripe does."""
+                kind, _, ident = path.strip("/").partition("/")
+                with fake._lock:
+                    if kind == "pay" and ident in fake.sessions:
+                        session = fake.sessions[ident]
+                        target = session["_params"]["success_url"].replace(
+                            "{CHECKOUT_SESSION_ID}", ident
+                        )
+                    elif kind == "portal" and ident in fake.portal_sessions:
+                        target = fake.portal_sessions[ident]["return_url"]
+                    else:
+                        return False
+                if kind == "pay":
+                    fake.complete_checkout(ident)
+                self.send_response(303)
+                self.send_header("Location", target)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return True
+
             def _handle(self, method: str):
                 url = urlsplit(self.path)
+                hosted = method == "GET" and not url.path.startswith("/v1/")
+                if hosted and self._hosted_page(url.path):
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode() if length else ""
                 pairs = parse_qsl(url.query, keep_blank_values=True)
@@ -90,7 +116,8 @@ class FakeStripe:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.base
 
     def stop(self) -> None:
         if self.server:
@@ -236,7 +263,7 @@ class FakeStripe:
             session = {
                 "id": session_id,
                 "object": "checkout.session",
-                "url": f"https://checkout.stripe.test/c/pay/{session_id}",
+                "url": f"{self.base}/pay/{session_id}",
                 "mode": params.get("mode"),
                 "status": "open",
                 "payment_status": "unpaid",
@@ -280,13 +307,14 @@ class FakeStripe:
         if parts == ["billing_portal", "sessions"] and method == "POST":
             if params.get("customer") not in self.customers:
                 return self._missing("customer", params.get("customer", ""))
+            portal_id = self.new_id("bps")
             session = {
-                "id": self.new_id("bps"),
+                "id": portal_id,
                 "object": "billing_portal.session",
                 "customer": params["customer"],
                 "return_url": params.get("return_url"),
                 "configuration": params.get("configuration"),
-                "url": f"https://billing.stripe.test/p/session/{next(self._ids)}",
+                "url": f"{self.base}/portal/{portal_id}",
             }
             self.portal_sessions[session["id"]] = session
             return 200, session

@@ -199,7 +199,7 @@ def test_api_checkout_and_portal(owner_client, team, fake_stripe):
 
     portal = owner_client.post("/api/billing/portal")
     assert portal.status_code == 200
-    assert portal.json()["url"].startswith("https://billing.stripe.test/")
+    assert portal.json()["url"].startswith(f"{fake_stripe.base}/portal/")
 
     status = owner_client.get("/api/billing").json()
     assert status["plan"] == "free" and status["checkout"] == "stripe" and status["can_manage"]
