@@ -7,7 +7,7 @@ from genfans.api.jobs import JobOut, job_detail, job_out
 from genfans.api.security import api_auth
 from genfans.core.http import client_ip
 from genfans.studio.models import JobType
-from genfans.studio.selectors import queue_positions_for_team
+from genfans.studio.selectors import queue_position_get
 from genfans.studio.services import job_submit
 
 router = Router(tags=["generate"], auth=api_auth)
@@ -42,7 +42,7 @@ def generate(
         idempotency_key=idempotency_key or None,
         ip_address=client_ip(request),
     )
-    position = queue_positions_for_team(team=caller.team).get(job.pk)
+    position = queue_position_get(team=caller.team, job=job)
     return Status(202, {"job": job_out(job, queue_position=position)})
 
 

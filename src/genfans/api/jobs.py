@@ -10,7 +10,12 @@ from genfans.core.http import client_ip
 from genfans.core.pagination import paginate
 from genfans.storage.urls import asset_url
 from genfans.studio.models import Job, JobStatus, JobType
-from genfans.studio.selectors import job_get_for_team, job_list_for_team, queue_positions_for_team
+from genfans.studio.selectors import (
+    job_get_for_team,
+    job_list_for_team,
+    queue_position_get,
+    queue_positions_for_team,
+)
 from genfans.studio.services import job_cancel
 
 router = Router(tags=["jobs"], auth=api_auth)
@@ -105,10 +110,7 @@ def job_out(job: Job, *, queue_position: int | None = None) -> dict[str, Any]:
 def job_detail(request, job_id: UUID) -> dict[str, Any]:
     team = request.auth.team
     job = job_get_for_team(team=team, job_id=job_id)
-    position = None
-    if job.status == JobStatus.QUEUED:
-        position = queue_positions_for_team(team=team).get(job.pk)
-    return job_out(job, queue_position=position)
+    return job_out(job, queue_position=queue_position_get(team=team, job=job))
 
 
 @router.get("/jobs", response=JobPage)
