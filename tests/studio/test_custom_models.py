@@ -77,6 +77,8 @@ def test_create_model_trains_version_one_and_charges_the_estimate(
     assert stored.weights.expires_at is None
     assert not Asset.objects.filter(pk__in=photo_ids, expires_at__isnull=False).exists()
     assert stored.archive.expires_at is not None
+    outputs = client.get(f"/api/jobs/{job['id']}").json()["outputs"]
+    assert [o["kind"] for o in outputs] == ["weights"]
     job_row = Job.objects.get(pk=job["id"])
     assert job_row.credits_charged == job_row.credits_estimated == _training_cost(5)
     assert credits_balance_get(team=team).available == START - _training_cost(5)

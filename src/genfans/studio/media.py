@@ -123,6 +123,8 @@ def video_generation_input(job: Job, *, provider_name: str) -> dict[str, Any]:
         "duration": str(params["duration_s"]),
         "aspect_ratio": params["aspect_ratio"],
     }
+    if provider_name == "higgsfield":
+        data["duration"] = params["duration_s"]  # DoP takes seconds as a number
     if provider_name == "sandbox":
         data["sandbox_source_key"] = source.storage_key
     return data

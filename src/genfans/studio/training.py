@@ -137,9 +137,9 @@ def _pack(*, job: Job, photos: list[Asset]) -> Asset:
             extension = photo.storage_key.rsplit(".", 1)[-1]
             with default_storage.open(photo.storage_key, "rb") as handle:
                 archive.writestr(f"{index:02d}.{extension}", handle.read())
+    # An input, not an output: the version points at it, the job's outputs stay the weights.
     return asset_create(
         team=job.team,
-        job=job,
         kind=AssetKind.ARCHIVE,
         content=buffer.getvalue(),
         content_type="application/zip",
