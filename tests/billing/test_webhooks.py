@@ -484,3 +484,34 @@ def test_a_plan_change_invoice_credits_the_plan_billed_not_the_proration_credit(
     post_event(client, make_event("invoice.paid", invoice))
 
     assert available(linked_team) == FREE_CREDITS + plans["studio"].monthly_credits
+
+
+def test_a_cancellation_at_period_end_shows_when_the_plan_ends(
+    client, owner_client, linked_team, plans
+):
+    period_end = int(time.time()) + 10 * 86400
+    sub = subscription_object(
+        sub_id="sub_1",
+        customer="cus_linked",
+        price=price(plans, "pro"),
+        status="active",
+        period_end=period_end,
+    )
+    now = int(time.time())
+    post_event(client, make_event("customer.subscription.created", sub, created=now))
+    post_event(
+        client,
+        make_event(
+            "customer.subscription.updated", {**sub, "cancel_at_period_end": True}, created=now + 1
+        ),
+    )
+
+    billing = TeamBilling.objects.get(team=linked_team)
+    assert int(billing.cancels_at.timestamp()) == period_end
+    page = owner_client.get("/dashboard/billing").text
+    assert "Ends (canceled)" in page and "Renews" not in page
+
+    post_event(client, make_event("customer.subscription.updated", sub, created=now + 2))
+
+    billing.refresh_from_db()
+    assert billing.cancels_at is None

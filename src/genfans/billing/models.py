@@ -81,6 +81,8 @@ class TeamBilling(BaseModel):
     ended_subscription_id = models.CharField(max_length=100, blank=True)
     payment_failed_at = models.DateTimeField(null=True, blank=True)
     payment_failed_invoice_id = models.CharField(max_length=100, blank=True)
+    # Set when the subscription was canceled to end later (the portal cancels at period end).
+    cancels_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"billing of {self.team_id}"

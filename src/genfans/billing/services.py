@@ -23,7 +23,11 @@ from genfans.billing.errors import (
 )
 from genfans.billing.models import Plan, TeamBilling
 from genfans.billing.selectors import price_id_for_plan
-from genfans.billing.stripe_objects import invoice_plan, subscription_state_from_stripe
+from genfans.billing.stripe_objects import (
+    invoice_plan,
+    subscription_cancels_at,
+    subscription_state_from_stripe,
+)
 from genfans.core.transactions import enqueue_on_commit
 from genfans.teams.activity import activity_record
 from genfans.teams.models import Action, Role, SubscriptionStatus, Team
@@ -190,6 +194,8 @@ def checkout_session_sync(*, team: Team, session_id: str, user=None) -> bool:
         state["stripe_customer_id"] = state["stripe_customer_id"] or customer_id
         plan = state["plan"]
         billing = team_billing_lock(team=team)
+        billing.cancels_at = subscription_cancels_at(subscription, state)
+        billing.save(update_fields=["cancels_at", "updated_at"])
         current = Team.objects.values_list("stripe_subscription_id", flat=True).get(pk=team.pk)
         if billing.subscription_event_at is not None and (
             current == state["stripe_subscription_id"]

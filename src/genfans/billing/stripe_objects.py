@@ -84,3 +84,12 @@ def subscription_state_from_stripe(subscription: dict) -> dict[str, Any]:
         "trial_ends_at": timestamp(subscription.get("trial_end")),
         "current_period_end": timestamp(period_end),
     }
+
+
+def subscription_cancels_at(subscription: dict, state: dict[str, Any]) -> datetime | None:
+    """When a subscription set to cancel will end (None when it renews)."""
+    if subscription.get("cancel_at"):
+        return timestamp(subscription["cancel_at"])
+    if subscription.get("cancel_at_period_end"):
+        return state["current_period_end"]
+    return None

@@ -27,6 +27,7 @@ from genfans.billing.stripe_objects import (
     invoice_plan,
     invoice_subscription,
     ref_id,
+    subscription_cancels_at,
     subscription_state_from_stripe,
     timestamp,
 )
@@ -234,6 +235,7 @@ def on_subscription_changed(event: StripeEvent, subscription: dict) -> Outcome:
         billing.ended_subscription_id = subscription_id
         billing.payment_failed_at = None
         billing.payment_failed_invoice_id = ""
+    billing.cancels_at = None if deleted else subscription_cancels_at(subscription, state)
     note = "" if state["plan"] else "price not one of our plans: plan kept"
     subscription_apply(
         team=team,
