@@ -45,6 +45,7 @@ class FakeServerBase:
     fail_submits: int = 0  # answer this many submits with HTTP 503
     fail_status: int = 0  # answer this many status polls with HTTP 502
     hang_submits: float = 0.0  # sleep this long before answering a submit
+    hang_downloads: float = 0.0  # sleep this long before serving an output file
     files: dict[str, bytes] = field(default_factory=dict)
 
     def start(self):
@@ -119,6 +120,8 @@ class FakeFal(FakeServerBase):
         if parts[:2] == [".well-known", "jwks.json"]:
             return handler._reply(200, self.jwks())
         if parts[:1] == ["files"]:
+            if self.hang_downloads:
+                time.sleep(self.hang_downloads)
             return handler._reply(200, self.files[parts[1]], "image/jpeg")
         if handler.headers.get("Authorization") != "Key test-fal-key":
             return handler._reply(401, {"detail": "bad key"})
