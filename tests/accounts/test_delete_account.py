@@ -84,3 +84,12 @@ def test_wrong_password_deletes_nothing(owner_client, owner):
     assert response.json()["error"]["code"] == "wrong_password"
     owner.refresh_from_db()
     assert owner.deleted_at is None
+
+
+def test_deleted_user_shows_as_former_member(client_factory, team, owner):
+    mia = make_member(team=team, email="mia@example.com", name="Mia")
+    invitation = team.invitations.create(email="new@example.com", invited_by=mia)
+    delete(client_factory(mia))
+    page = Client().get(f"/invite/{invitation.id}").content.decode()
+    assert "Former member" in page
+    assert "deleted-" not in page

@@ -67,6 +67,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def display_name(self) -> str:
+        if self.deleted_at is not None:
+            return "Former member"
         return self.name or self.email.split("@")[0]
 
     @property
