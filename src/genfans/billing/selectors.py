@@ -2,7 +2,7 @@ from django.conf import settings
 
 from genfans.billing import gateway
 from genfans.billing.errors import PlanNotPurchasable
-from genfans.billing.models import Plan, StripeEvent, TeamBilling
+from genfans.billing.models import Plan, TeamBilling
 from genfans.teams.models import SubscriptionStatus
 
 FREE_PLAN_CODE = "free"
@@ -56,8 +56,3 @@ def plan_for_stripe_price(*, price_id: str | None, lookup_key: str | None = None
 
 def team_billing_get(*, team):
     return TeamBilling.objects.filter(team=team).first()
-
-
-def stripe_event_list(*, status: str | None = None):
-    events = StripeEvent.objects.all()
-    return events.filter(status=status) if status else events

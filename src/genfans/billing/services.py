@@ -5,7 +5,6 @@ Stripe webhook handlers (billing/webhooks.py), the checkout return and the devel
 checkout all go through it.
 """
 
-import logging
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -31,8 +30,6 @@ from genfans.billing.stripe_objects import (
 from genfans.core.transactions import enqueue_on_commit
 from genfans.teams.activity import activity_record
 from genfans.teams.models import Action, Role, SubscriptionStatus, Team
-
-logger = logging.getLogger(__name__)
 
 # A subscription in these states is still running at Stripe (and billing the team).
 LIVE_STATUSES = {
@@ -144,7 +141,8 @@ def team_stripe_customer_ensure(*, team: Team, user) -> str:
 def checkout_session_create(
     *, team: Team, user, plan: Plan, success_url: str, cancel_url: str
 ) -> str:
-    """A Stripe Checkout Session for `plan` with the plan's trial; returns its URL.
+    """A Stripe Checkout Session for `plan` with the plan's trial; returns its URL. Not one
+    transaction: it calls Stripe, and only the customer link is written (by its helper).
 
     A team with a live subscription changes plan in the portal instead: a second checkout
     would start a second subscription and bill the team twice."""
