@@ -82,6 +82,15 @@ def user_authenticate(*, request, email: str, password: str, ip_address: str | N
     return user
 
 
+def user_signed_in(*, user: User, ip_address: str | None = None) -> None:
+    """Log a successful sign-in (the caller has started the session)."""
+    activity_record(action=Action.SIGN_IN, team=_user_team(user), user=user, ip_address=ip_address)
+
+
+def user_signed_out(*, user: User, team=None, ip_address: str | None = None) -> None:
+    activity_record(action=Action.SIGN_OUT, team=team, user=user, ip_address=ip_address)
+
+
 @transaction.atomic(durable=True)
 def user_update(
     *, user: User, name: str, email: str, team=None, ip_address: str | None = None

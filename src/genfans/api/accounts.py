@@ -11,15 +11,15 @@ from genfans.accounts.services import (
     user_password_change,
     user_sessions_end_others,
     user_sign_up,
+    user_signed_in,
+    user_signed_out,
     user_update,
 )
 from genfans.api.security import Caller, TeamApiKey
 from genfans.core.errors import NotFound
 from genfans.core.http import client_ip
-from genfans.teams.activity import activity_record
 from genfans.teams.errors import NoTeam
 from genfans.teams.middleware import SESSION_TEAM_KEY
-from genfans.teams.models import Action
 from genfans.teams.selectors import membership_get, membership_list_for_user
 
 router = Router(tags=["auth"])
@@ -154,13 +154,8 @@ def sign_in(request, payload: SignInIn):
         request=request, email=payload.email, password=payload.password, ip_address=ip
     )
     login(request, user)
+    user_signed_in(user=user, ip_address=ip)
     membership = membership_get(user=user)
-    activity_record(
-        action=Action.SIGN_IN,
-        team=membership.team if membership else None,
-        user=user,
-        ip_address=ip,
-    )
     return user_out(user, membership.team if membership else None)
 
 
@@ -168,12 +163,7 @@ def sign_in(request, payload: SignInIn):
 def sign_out(request):
     caller = request.auth
     if caller.user is not None:
-        activity_record(
-            action=Action.SIGN_OUT,
-            team=caller.team,
-            user=caller.user,
-            ip_address=client_ip(request),
-        )
+        user_signed_out(user=caller.user, team=caller.team, ip_address=client_ip(request))
         logout(request)
     return Status(204, None)
 

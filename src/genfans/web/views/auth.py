@@ -11,13 +11,13 @@ from genfans.accounts.services import (
     password_reset_user_get,
     user_authenticate,
     user_sign_up,
+    user_signed_in,
+    user_signed_out,
 )
 from genfans.core.errors import DomainError
 from genfans.core.http import client_ip
-from genfans.teams.activity import activity_record
 from genfans.teams.errors import InvitationInvalid
 from genfans.teams.middleware import SESSION_TEAM_KEY
-from genfans.teams.models import Action
 from genfans.teams.selectors import invitation_get_open, membership_get
 from genfans.teams.services import invitation_accept
 from genfans.web.errors import add_form_error
@@ -51,13 +51,7 @@ def sign_in(request):
             status = 429 if isinstance(error, TooManySignInAttempts) else 400
         else:
             login(request, user)
-            membership = membership_get(user=user)
-            activity_record(
-                action=Action.SIGN_IN,
-                team=membership.team if membership else None,
-                user=user,
-                ip_address=ip,
-            )
+            user_signed_in(user=user, ip_address=ip)
             return redirect(_next_url(request))
     elif request.method == "POST":
         status = 400
@@ -123,12 +117,7 @@ def sign_up(request):
 @require_POST
 def sign_out(request):
     if request.user.is_authenticated:
-        activity_record(
-            action=Action.SIGN_OUT,
-            team=request.team,
-            user=request.user,
-            ip_address=client_ip(request),
-        )
+        user_signed_out(user=request.user, team=request.team, ip_address=client_ip(request))
     logout(request)
     return redirect("landing")
 
