@@ -1,9 +1,12 @@
 """Checkout, return and customer portal against the fake Stripe API (the real SDK on the wire)."""
 
 import pytest
+from django.test import Client
 
 from genfans.billing.models import Plan
+from genfans.credits.selectors import credits_balance_get
 from genfans.teams.models import Action, ActivityLog, Role, SubscriptionStatus, TeamMember
+from tests.billing.conftest import make_event, post_event
 from tests.factories import make_user
 
 
@@ -82,8 +85,6 @@ def test_returning_twice_changes_nothing_more(owner_client, team, fake_stripe):
 def test_another_teams_session_is_refused(owner_client, team, fake_stripe, plans):
     other = make_user(email="other@example.com")
     other_team = other.memberships.get().team
-    from django.test import Client
-
     other_client = Client()
     other_client.force_login(other)
     start_checkout(other_client)
@@ -229,9 +230,6 @@ def test_a_subscribed_team_changes_plan_in_the_portal_not_a_second_checkout(
 def test_return_credits_the_first_invoice_and_its_webhook_then_changes_nothing(
     owner_client, client, team, fake_stripe, plans
 ):
-    from genfans.credits.selectors import credits_balance_get
-    from tests.billing.conftest import make_event, post_event
-
     start_checkout(owner_client)
     [session_id] = fake_stripe.sessions
     subscription = fake_stripe.complete_checkout(session_id)
@@ -242,4 +240,24 @@ def test_return_credits_the_first_invoice_and_its_webhook_then_changes_nothing(
     response = post_event(client, make_event("invoice.paid", invoice))
 
     assert response.json()["status"] == "processed"
+    assert credits_balance_get(team=team).available == 50 + plans["pro"].monthly_credits
+
+
+def test_when_the_webhook_comes_first_the_return_only_confirms(
+    owner_client, client, team, fake_stripe, plans
+):
+    start_checkout(owner_client)
+    [session_id] = fake_stripe.sessions
+    subscription = fake_stripe.complete_checkout(session_id, status="active")
+    post_event(client, make_event("customer.subscription.created", subscription))
+    post_event(
+        client, make_event("invoice.paid", fake_stripe.invoices[subscription["latest_invoice"]])
+    )
+
+    owner_client.get(f"/dashboard/billing?session_id={session_id}")
+
+    team.refresh_from_db()
+    assert team.subscription_status == SubscriptionStatus.ACTIVE
+    assert team.stripe_subscription_id == subscription["id"]
+    assert ActivityLog.objects.filter(action=Action.SUBSCRIPTION_CHANGED).count() == 1
     assert credits_balance_get(team=team).available == 50 + plans["pro"].monthly_credits
