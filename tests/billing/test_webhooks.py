@@ -6,7 +6,8 @@ import time
 import pytest
 from django.test import Client
 
-from genfans.billing.models import StripeEvent, StripeEventStatus, TeamBilling
+from genfans.accounts.models import User
+from genfans.billing.models import Plan, StripeEvent, StripeEventStatus, TeamBilling
 from genfans.billing.selectors import plan_effective_for_team
 from genfans.credits.models import CreditTransaction
 from genfans.credits.selectors import credits_balance_get
@@ -37,8 +38,6 @@ def price(plans, code):
 
 @pytest.fixture(autouse=True)
 def _price_ids(plans):
-    from genfans.billing.models import Plan
-
     for code in ("starter", "pro", "studio"):
         Plan.objects.filter(code=code).update(stripe_price_id=f"price_{code}")
 
@@ -420,8 +419,6 @@ def test_a_failed_payment_shows_owners_a_banner_until_an_invoice_is_paid(
 
     assert TeamBilling.objects.get(team=linked_team).payment_failed_invoice_id == "in_1"
     assert "Your last payment failed" in owner_client.get("/dashboard/").text
-    from django.test import Client
-
     member_client = Client()
     member_client.force_login(member)
     assert "Your last payment failed" not in member_client.get("/dashboard/").text
@@ -444,9 +441,6 @@ def test_trial_will_end_is_recorded(client, linked_team, plans, caplog):
 
 
 def test_staff_can_process_a_failed_event_again_from_the_admin(client, linked_team, plans):
-    from genfans.accounts.models import User
-    from genfans.billing.models import Plan
-
     invoice = invoice_object(
         invoice_id="in_1", customer="cus_linked", sub_id="sub_1", price_id="price_new_pro"
     )
