@@ -258,3 +258,38 @@ def test_only_one_refinement_at_a_time(engine, team_client, reference_model, set
     assert ModelVersion.objects.filter(model_id=model["id"]).count() == 2
     client.delete(f"/api/jobs/{first.json()['job']['id']}")
     engine.drain()
+
+
+def test_not_enough_credits_is_402_and_creates_nothing(engine, reference_model):
+    team, client = make_team_client(Client, email="poor@example.com")  # the free plan's 50
+    photos = uploads(client, 4)
+    response = create_model(client, reference_model, photos)
+    assert response.status_code == 402
+    assert response.json()["error"]["code"] == "insufficient_credits"
+    assert CustomModel.objects.count() == ModelVersion.objects.count() == Job.objects.count() == 0
+    assert not Asset.objects.filter(kind="archive").exists()
+    balance = credits_balance_get(team=team)
+    assert (balance.available, balance.reserved) == (50, 0)
+
+
+def test_idempotency_key_creates_one_model(engine, team_client, reference_model):
+    team, client = team_client
+    photos = uploads(client, 4)
+    headers = {"Idempotency-Key": "model-1"}
+    first = client.post(
+        "/api/models",
+        {"name": "Ava", "reference_model_id": str(reference_model.pk), "upload_ids": photos},
+        content_type="application/json",
+        headers=headers,
+    )
+    again = client.post(
+        "/api/models",
+        {"name": "Ava", "reference_model_id": str(reference_model.pk), "upload_ids": photos},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert first.status_code == again.status_code == 202
+    assert first.json()["model"]["id"] == again.json()["model"]["id"]
+    assert CustomModel.objects.count() == 1
+    assert credits_balance_get(team=team).reserved == _training_cost(4)
+    engine.drain()

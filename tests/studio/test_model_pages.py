@@ -158,3 +158,13 @@ def test_video_face_swap_and_gallery_pages(browser, engine, reference_model):
     assert (
         client.post("/dashboard/video", {"duration_s": 5, "aspect_ratio": "1:1"}).status_code == 400
     )
+
+
+def test_wizard_checks_the_balance_before_storing_photos(engine, reference_model):
+    user = make_user(email="poor@example.com")  # the free plan's 50 credits
+    client = Client()
+    client.force_login(user)
+    response = _create(client, reference_model)
+    assert response.status_code == 400
+    assert "get more credits first" in response.content.decode()
+    assert Asset.objects.count() == 0 and CustomModel.objects.count() == 0

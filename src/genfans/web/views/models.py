@@ -142,6 +142,14 @@ def model_new(request):
     if request.method == "POST":
         files = _photo_files(request, low=MIN_PHOTOS, high=MAX_PHOTOS, form=form)
         if form.is_valid() and files is not None:
+            cost = _estimate(
+                JobType.MODEL_CREATION, num_images=len(files), quality=form.cleaned_data["quality"]
+            )
+            # Check before storing any photo; the job's reservation is still the real check.
+            if cost is not None and cost > credits_balance_get(team=team).available:
+                form.add_error(None, f"Training costs {cost} credits: get more credits first.")
+                files = None
+        if form.is_valid() and files is not None:
             upload_ids = _upload_all(request, files, form)
             if upload_ids is not None:
                 try:
