@@ -10,7 +10,7 @@ from django.test import Client
 from genfans.billing.models import Plan, StripeEvent
 from genfans.credits.models import CreditTransaction
 from genfans.credits.selectors import credits_balance_get
-from tests.billing.conftest import invoice_object, make_event, post_event
+from tests.billing.conftest import invoice_object, make_event, post_event, subscription_object
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -70,4 +70,36 @@ def test_different_events_for_one_invoice_credit_it_once(linked_team, plans):
     assert statuses == [200] * 6
     assert StripeEvent.objects.count() == 6
     assert CreditTransaction.objects.filter(kind="replenish").count() == 1
+    assert credits_balance_get(team=linked_team).available == 50 + 1500
+
+
+def test_different_events_for_one_team_in_parallel_all_apply(linked_team, plans):
+    price = {"id": "price_pro", "lookup_key": "genfans_pro_monthly"}
+    subscription = subscription_object(
+        sub_id="sub_race", customer="cus_race", price=price, status="active"
+    )
+    now = int(time.time())
+    events = [
+        make_event("customer.subscription.created", subscription, created=now),
+        make_event(
+            "invoice.paid",
+            invoice_object(
+                invoice_id="in_a", customer="cus_race", sub_id="sub_race", price_id="price_pro"
+            ),
+        ),
+        make_event(
+            "invoice.payment_failed",
+            invoice_object(
+                invoice_id="in_b", customer="cus_race", sub_id="sub_race", price_id="price_pro"
+            ),
+        ),
+        make_event("customer.subscription.trial_will_end", subscription),
+    ]
+
+    statuses = deliver_concurrently(events)
+
+    assert statuses == [200] * 4
+    assert set(StripeEvent.objects.values_list("status", flat=True)) == {"processed"}
+    linked_team.refresh_from_db()
+    assert linked_team.plan.code == "pro" and linked_team.subscription_status == "active"
     assert credits_balance_get(team=linked_team).available == 50 + 1500
