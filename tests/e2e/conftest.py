@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from genfans.billing.seed import seed_plans
+
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -26,7 +28,9 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(autouse=True)
 def _browser_db(transactional_db):
-    """Pages run in the live server's thread, so tests use real commits."""
+    """Pages run in the live server's thread, so tests use real commits. Each test's flush
+    also removes the free plan the migrations made, so it is seeded again."""
+    seed_plans()
 
 
 @pytest.fixture(autouse=True, scope="session")
