@@ -509,3 +509,18 @@ def test_a_cancellation_at_period_end_shows_when_the_plan_ends(
 
     billing.refresh_from_db()
     assert billing.cancels_at is None
+
+
+def test_a_payment_failure_overtaken_by_the_successful_retry_shows_no_banner(
+    client, owner_client, linked_team, plans
+):
+    invoice = invoice_object(
+        invoice_id="in_1", customer="cus_linked", sub_id="sub_1", price_id="price_pro"
+    )
+    now = int(time.time())
+    post_event(client, make_event("invoice.paid", invoice, created=now))
+    late = post_event(client, make_event("invoice.payment_failed", invoice, created=now - 60))
+
+    assert late.json()["status"] == "processed"
+    assert TeamBilling.objects.get(team=linked_team).payment_failed_at is None
+    assert "Your last payment failed" not in owner_client.get("/dashboard/").text

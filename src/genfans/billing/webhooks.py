@@ -271,7 +271,10 @@ def on_invoice_paid(event: StripeEvent, invoice: dict) -> Outcome:
     granted = credits_replenish(
         team=team, amount=plan.monthly_credits, invoice_id=invoice.get("id") or event.stripe_id
     )
-    if billing.payment_failed_at:
+    failure_is_older = billing.payment_failed_at and (
+        event.stripe_created_at is None or billing.payment_failed_at <= event.stripe_created_at
+    )
+    if failure_is_older:
         billing.payment_failed_at = None
         billing.payment_failed_invoice_id = ""
         billing.save()
@@ -285,7 +288,16 @@ def on_invoice_payment_failed(event: StripeEvent, invoice: dict) -> Outcome:
         return Outcome(StripeEventStatus.IGNORED, note="not a subscription invoice")
     team = _team_for(event, metadata=metadata)
     billing = team_billing_lock(team=team)
-    billing.payment_failed_at = event.stripe_created_at or timezone.now()
+    failed_at = event.stripe_created_at or timezone.now()
+    paid_since = StripeEvent.objects.filter(
+        team=team,
+        type="invoice.paid",
+        status=StripeEventStatus.PROCESSED,
+        stripe_created_at__gte=failed_at,
+    )
+    if paid_since.exists():  # a retry succeeded and its event overtook this one
+        return Outcome(StripeEventStatus.PROCESSED, team, "an invoice was paid since")
+    billing.payment_failed_at = failed_at
     billing.payment_failed_invoice_id = invoice.get("id") or ""
     billing.save()
     logger.warning("payment failed for team %s (invoice %s)", team.pk, invoice.get("id"))
