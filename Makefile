@@ -8,7 +8,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/genfans
 PYTHON := $(shell for p in python3.13 python3.12 python3 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
-.PHONY: install install-test run test lint format chromium clean
+.PHONY: install install-test run test lint format chromium clean bench bench-tools soak
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then echo "GenFans needs Python 3.12 or newer: none found on PATH or under pyenv (\$$PYENV_ROOT/versions). Install one and retry." >&2; exit 1; fi
@@ -54,6 +54,21 @@ test: install-test chromium lint
 	else \
 		echo "PostgreSQL not reachable at $(PG_TEST_URL): skipped the PostgreSQL pass (CI requires it)."; \
 	fi
+
+# wrk (HTTP load) and pgbench (the database floors) from Debian, as `chromium` does.
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 && command -v pgbench >/dev/null 2>&1 || { \
+		echo "Installing Debian's wrk and pgbench for the benchmarks"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk postgresql >/dev/null; }
+
+# Every benchmark against its floor (benchmarks/README.md): `genfans serve` and `genfans
+# worker` on a dedicated PostgreSQL database, about 6 minutes. BENCH_ARGS="--seconds 3" etc.
+bench: install-test bench-tools
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+# The long reliability runs (tests/reliability, marked `soak`) on PostgreSQL.
+soak: install-test
+	GENFANS_SOAK=1 DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m soak tests/reliability
 
 clean:
 	rm -rf $(VENV) var

@@ -41,40 +41,49 @@ def fal(engine, settings):
     fake.stop()
 
 
+def spawn_worker_process(tmp_path, extra_env: dict[str, str]) -> subprocess.Popen:
+    """`python -m genfans.cli worker` against the test database. Its files go under tmp_path
+    (benchmarks.settings keeps media out of the checkout)."""
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+        "BENCH_DIR": str(tmp_path),
+        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+        "DEBUG": "false",
+        "AUTH_SECRET": "reliability-suite-secret-0123456789-abcdefghijklmnop",
+        "BASE_URL": "http://testserver",
+        "JOB_POLL_SECONDS": "3600",
+        "WORKER_POLL_INTERVAL": "0.05",
+        "LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
+    log = (tmp_path / f"worker-{time.monotonic_ns()}.log").open("w")
+    return subprocess.Popen(
+        [sys.executable, "-m", "genfans.cli", "worker"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
 @pytest.fixture
 def spawn_worker(fal, tmp_path):
-    """`python -m genfans.cli worker` against the test database, killed at teardown."""
+    """Real worker processes speaking to the fake fal; killed at teardown."""
     started: list[subprocess.Popen] = []
-    db = connection.settings_dict
+    extra = {
+        "GENFANS_PROVIDER": "fal",
+        "FAL_KEY": "test-fal-key",
+        "FAL_QUEUE_URL": fal.url,
+        "FAL_JWKS_URL": f"{fal.url}/.well-known/jwks.json",
+        "JOB_LEASE_SECONDS": str(LEASE_SECONDS),
+    }
 
     def spawn() -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "DJANGO_SETTINGS_MODULE": "genfans.config.settings",
-            "PYTHONPATH": str(ROOT / "src"),
-            "DEBUG": "false",
-            "AUTH_SECRET": "reliability-suite-secret-0123456789-abcdefghijklmnop",
-            "BASE_URL": "http://testserver",
-            "GENFANS_PROVIDER": "fal",
-            "FAL_KEY": "test-fal-key",
-            "FAL_QUEUE_URL": fal.url,
-            "FAL_JWKS_URL": f"{fal.url}/.well-known/jwks.json",
-            "JOB_LEASE_SECONDS": str(LEASE_SECONDS),
-            "JOB_POLL_SECONDS": "3600",
-            "WORKER_POLL_INTERVAL": "0.05",
-            "LOG_LEVEL": "WARNING",
-        }
-        log = (tmp_path / f"worker-{len(started)}.log").open("w")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "genfans.cli", "worker"],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        started.append(process)
-        return process
+        started.append(spawn_worker_process(tmp_path, extra))
+        return started[-1]
 
     yield spawn
     for process in started:
