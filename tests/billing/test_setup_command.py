@@ -137,3 +137,20 @@ def test_a_reachable_postgres_url_is_checked(tmp_path, empty_stripe):
 
     assert env_dict(env)["DATABASE_URL"] == "postgres://postgres@127.0.0.1:5432/postgres"
     assert "PostgreSQL: connected." in output or "Could not connect" in output
+
+
+def test_a_rerun_keeps_answers_without_showing_them(tmp_path, empty_stripe):
+    (tmp_path / ".env").write_text(
+        "DATABASE_URL=postgres://app:hunter2@127.0.0.1:1/x\nSTRIPE_SECRET_KEY=sk_test_fake\n"
+        "STRIPE_WEBHOOK_SECRET=whsec_kept\n"
+    )
+
+    output, env = run_setup(tmp_path, stdin="\n\n\n\n")
+
+    values = env_dict(env)
+    assert values["DATABASE_URL"] == "postgres://app:hunter2@127.0.0.1:1/x"
+    assert values["STRIPE_SECRET_KEY"] == "sk_test_fake"
+    assert values["STRIPE_WEBHOOK_SECRET"] == "whsec_kept"
+    assert "[keep current]" in output
+    for secret in ("hunter2", "sk_test_fake", "whsec_kept"):
+        assert secret not in output

@@ -66,10 +66,14 @@ class Command(BaseCommand):
 
     # --- prompting ----------------------------------------------------------------------------
 
-    def _ask(self, question: str, *, default: str = "", secret: bool = False) -> str:
+    def _ask(
+        self, question: str, *, default: str = "", secret: bool = False, masked: bool = False
+    ) -> str:
+        """One answer; `secret` reads without echo, `masked` never shows the default."""
         if self.no_input:
             return default
-        hint = " [keep current]" if secret and default else (f" [{default}]" if default else "")
+        hidden = secret or masked
+        hint = " [keep current]" if hidden and default else (f" [{default}]" if default else "")
         prompt = f"{question}{hint}: "
         if secret and self.stdin.isatty():
             answer = getpass.getpass(prompt)
@@ -90,6 +94,7 @@ class Command(BaseCommand):
             else self._ask(
                 "Database: Enter for SQLite (./var/genfans.sqlite3) or a PostgreSQL URL",
                 default=current or "sqlite",
+                masked=bool(current),  # a database URL may hold a password
             )
         )
         answer = answer.strip()
