@@ -50,6 +50,7 @@ class FakeStripe:
         self.portal_configurations: dict[str, dict] = {}
         self.portal_sessions: dict[str, dict] = {}
         self.invoices: dict[str, dict] = {}
+        self.webhook_endpoints: dict[str, dict] = {}
         self.requests: list[tuple[str, str, dict]] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -360,6 +361,19 @@ class FakeStripe:
         if parts[:1] == ["prices"] and len(parts) == 2:
             found = self.prices.get(parts[1])
             return (200, found) if found else self._missing("price", parts[1])
+        if parts == ["webhook_endpoints"] and method == "GET":
+            return 200, self._list("/v1/webhook_endpoints", list(self.webhook_endpoints.values()))
+        if parts == ["webhook_endpoints"] and method == "POST":
+            endpoint = {
+                "id": self.new_id("we"),
+                "object": "webhook_endpoint",
+                "url": params.get("url"),
+                "enabled_events": params.get("enabled_events"),
+                "status": "enabled",
+            }
+            self.webhook_endpoints[endpoint["id"]] = endpoint
+            # Only the creation response carries the secret, as at Stripe.
+            return 200, {**endpoint, "secret": f"whsec_created{next(self._ids)}"}
         return 404, {
             "error": {
                 "type": "invalid_request_error",

@@ -88,7 +88,7 @@ def test_a_changed_amount_gets_a_new_price_with_the_lookup_key(tmp_path, empty_s
 
 def test_interactive_answers_on_stdin_and_secrets_are_never_printed(tmp_path, empty_stripe):
     answers = "postgres://app:hunter2@db.internal:5432/genfans\nhttps://genfans.example\n"
-    answers += f"{SECRET_KEY}\nwhsec_interactive\n"
+    answers += f"{SECRET_KEY}\nn\nwhsec_interactive\n"  # n: no endpoint registration
 
     output, env = run_setup(tmp_path, stdin=answers)
 
@@ -154,3 +154,37 @@ def test_a_rerun_keeps_answers_without_showing_them(tmp_path, empty_stripe):
     assert "[keep current]" in output
     for secret in ("hunter2", "sk_test_fake", "whsec_kept"):
         assert secret not in output
+
+
+def test_a_public_address_gets_a_webhook_endpoint_and_its_secret(tmp_path, empty_stripe):
+    answers = "sqlite\nhttps://genfans.example\nsk_test_fake\ny\n"
+
+    output, env = run_setup(tmp_path, stdin=answers)
+
+    [endpoint] = empty_stripe.webhook_endpoints.values()
+    assert endpoint["url"] == "https://genfans.example/api/stripe/webhook"
+    assert set(endpoint["enabled_events"]) == {
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "customer.subscription.trial_will_end",
+        "invoice.paid",
+        "invoice.payment_failed",
+    }
+    secret = env_dict(env)["STRIPE_WEBHOOK_SECRET"]
+    assert secret.startswith("whsec_created") and secret not in output
+
+    # Again: the endpoint exists, Stripe will not show its secret twice; the saved one stays.
+    again, env_again = run_setup(tmp_path, stdin="\n\n\ny\n\n")
+
+    assert len(empty_stripe.webhook_endpoints) == 1
+    assert "exists already" in again
+    assert env_dict(env_again)["STRIPE_WEBHOOK_SECRET"] == secret
+
+
+def test_a_local_address_is_told_to_use_stripe_listen(tmp_path, empty_stripe):
+    output, _ = run_setup(tmp_path, stdin="sqlite\nhttp://127.0.0.1:8000\nsk_test_fake\n\n")
+
+    assert empty_stripe.webhook_endpoints == {}
+    assert "stripe listen --forward-to http://127.0.0.1:8000/api/stripe/webhook" in output

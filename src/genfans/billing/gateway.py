@@ -185,3 +185,19 @@ def plan_price_ensure(
         }
     )
     return created.id, True
+
+
+@translate_errors
+def webhook_endpoint_ensure(*, api_key: str, url: str, events: list[str]) -> tuple[str, bool]:
+    """A Stripe webhook endpoint for `url`; (its signing secret, whether it was created).
+
+    Stripe shows an endpoint's secret only when it is created, so for an existing endpoint
+    the secret is "" (copy it from the dashboard)."""
+    client = stripe_client(api_key)
+    for endpoint in client.v1.webhook_endpoints.list(params={"limit": 100}).data:
+        if as_dict(endpoint).get("url") == url:
+            return "", False
+    created = client.v1.webhook_endpoints.create(
+        params={"url": url, "enabled_events": events, "description": "GenFans"}
+    )
+    return as_dict(created).get("secret") or "", True

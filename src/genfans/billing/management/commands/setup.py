@@ -9,6 +9,7 @@ import getpass
 import secrets
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -60,6 +61,11 @@ class Command(BaseCommand):
         parser.add_argument("--webhook-secret", help="webhook signing secret (whsec_…)")
         parser.add_argument("--base-url", help="public address of this deployment")
         parser.add_argument("--env-file", help="where to write (default: ./.env)")
+        parser.add_argument(
+            "--webhook-endpoint",
+            action="store_true",
+            help="register $BASE_URL/api/stripe/webhook as an endpoint in Stripe",
+        )
         parser.add_argument(
             "--no-input", action="store_true", help="ask nothing; use flags and the current .env"
         )
@@ -192,6 +198,8 @@ class Command(BaseCommand):
             for code, price_id in self._sync_prices(key).items():
                 values[f"STRIPE_PRICE_{code.upper()}"] = price_id
             webhook_secret = options["webhook_secret"]
+            if webhook_secret is None and self._wants_endpoint(base_url, options):
+                webhook_secret = self._register_endpoint(key, base_url)
             if webhook_secret is None:
                 self.stdout.write(
                     "Forward Stripe's webhooks to this app (in another terminal):\n"
@@ -209,6 +217,37 @@ class Command(BaseCommand):
 
         write_env(path, lines, values)
         self._summary(path, values)
+
+    def _wants_endpoint(self, base_url: str, options) -> bool:
+        """Register an endpoint in Stripe only for a public https address (Stripe cannot reach
+        a local one: use `stripe listen` there)."""
+        if options["webhook_endpoint"]:
+            return True
+        host = urlparse(base_url).hostname or ""
+        public = base_url.startswith("https://") and host not in ("localhost", "127.0.0.1")
+        if not public or self.no_input:
+            return False
+        answer = self._ask(f"Register {base_url}/api/stripe/webhook in Stripe? (y/n)", default="y")
+        return answer.lower().startswith("y")
+
+    def _register_endpoint(self, key: str, base_url: str) -> str | None:
+        from genfans.billing.webhooks import HANDLERS
+
+        url = f"{base_url}/api/stripe/webhook"
+        try:
+            secret, created = gateway.webhook_endpoint_ensure(
+                api_key=key, url=url, events=sorted(HANDLERS)
+            )
+        except StripeUnavailable as exc:
+            raise CommandError(f"Stripe refused the request: {exc.message}") from exc
+        if created:
+            self.stdout.write(f"Webhook endpoint registered: {url}")
+            return secret
+        self.stdout.write(
+            f"A webhook endpoint for {url} exists already; copy its signing secret from the "
+            "Stripe dashboard (Developers → Webhooks)."
+        )
+        return None
 
     def _summary(self, path: Path, values: dict[str, str]) -> None:
         def state(name: str) -> str:
