@@ -77,6 +77,9 @@ def test_create_model_trains_version_one_and_charges_the_estimate(
     assert stored.weights.expires_at is None
     assert not Asset.objects.filter(pk__in=photo_ids, expires_at__isnull=False).exists()
     assert stored.archive.expires_at is not None
+    thumbnail = CustomModel.objects.get(pk=model["id"]).thumbnail
+    assert (thumbnail.kind, thumbnail.width, thumbnail.height) == ("thumbnail", 384, 512)
+    assert thumbnail.expires_at is None and detail["thumbnail_url"]
     outputs = client.get(f"/api/jobs/{job['id']}").json()["outputs"]
     assert [o["kind"] for o in outputs] == ["weights"]
     job_row = Job.objects.get(pk=job["id"])

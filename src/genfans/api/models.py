@@ -51,6 +51,7 @@ class ModelOut(Schema):
     reference_model_name: str
     current_version: int | None
     cover_url: str | None
+    thumbnail_url: str | None
     created_at: datetime
     archived_at: datetime | None
 
@@ -122,6 +123,7 @@ def model_out(model: CustomModel) -> dict[str, Any]:
         "reference_model_name": model.reference_model.name,
         "current_version": model.current_version.number if model.current_version else None,
         "cover_url": asset_url(model.cover) if model.cover else None,
+        "thumbnail_url": asset_url(model.thumbnail) if model.thumbnail else None,
         "created_at": model.created_at,
         "archived_at": model.archived_at,
     }

@@ -28,7 +28,7 @@ from genfans.studio.training import MAX_NAME, custom_model_get_for_team, model_a
 
 def custom_model_list_for_team(*, team, status: str | None = None) -> QuerySet[CustomModel]:
     models = CustomModel.objects.filter(team=team).select_related(
-        "reference_model", "current_version", "cover"
+        "reference_model", "current_version", "cover", "thumbnail"
     )
     if status:
         models = models.filter(status=status)

@@ -139,7 +139,11 @@ class CustomModel(BaseModel):
     current_version = models.ForeignKey(
         "studio.ModelVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The face a face swap uses (the first training photo) and a small copy for cards.
     cover = models.ForeignKey(
+        "storage.Asset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    thumbnail = models.ForeignKey(
         "storage.Asset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_by = models.ForeignKey(

@@ -81,7 +81,9 @@ def _quality(raw: dict) -> str:
 
 def custom_model_get_for_team(*, team, model_id) -> CustomModel:
     model = (
-        CustomModel.objects.select_related("reference_model", "current_version", "cover")
+        CustomModel.objects.select_related(
+            "reference_model", "current_version", "cover", "thumbnail"
+        )
         .filter(team=team, pk=operations._uuid_or_none(model_id))
         .first()
         if operations._uuid_or_none(model_id)
@@ -146,6 +148,31 @@ def _pack(*, job: Job, photos: list[Asset]) -> Asset:
     )
 
 
+THUMBNAIL_SIZE = (384, 512)
+
+
+def _thumbnail(*, team, photo: Asset) -> Asset | None:
+    """A small 3:4 copy of the cover for cards, so lists never load full-size photos."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with default_storage.open(photo.storage_key, "rb") as handle:
+            image = ImageOps.fit(Image.open(handle).convert("RGB"), THUMBNAIL_SIZE)
+    except (OSError, UnidentifiedImageError):
+        return None
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return asset_create(
+        team=team,
+        kind=AssetKind.THUMBNAIL,
+        content=buffer.getvalue(),
+        content_type="image/jpeg",
+        width=THUMBNAIL_SIZE[0],
+        height=THUMBNAIL_SIZE[1],
+        expires=False,
+    )
+
+
 def _remember(job: Job, **values) -> None:
     job.params = {**job.params, **values}
     Job.objects.filter(pk=job.pk).update(params=job.params)
@@ -161,6 +188,7 @@ def on_model_creation_submitted(job: Job) -> None:
         name=params["name"],
         trigger_word=params["trigger_word"],
         cover=photos[0],
+        thumbnail=_thumbnail(team=job.team, photo=photos[0]),
         created_by=job.user,
     )
     version = ModelVersion.objects.create(
@@ -349,6 +377,8 @@ def model_assets_release(*, model: CustomModel) -> int:
     )
     versions = ModelVersion.objects.filter(model=model)
     ids = set(versions.exclude(weights=None).values_list("weights", flat=True))
+    if model.thumbnail_id:
+        ids.add(model.thumbnail_id)
     ids |= set(versions.values_list("training_images", flat=True)) - {None}
     return Asset.objects.filter(pk__in=ids - keep, expires_at__isnull=True).update(
         expires_at=retention_deadline()
