@@ -206,3 +206,42 @@ def test_video_and_face_swap_through_fal(engine, fal, team_client, reference_mod
         "face_swap": _cost("face_swap", num_images=1),
     }
     assert credits_balance_get(team=team).available == START - sum(charged.values())
+
+
+def test_video_through_higgsfield_when_configured(engine, team_client, settings):
+    """GENFANS_PROVIDER_VIDEO_GENERATION=higgsfield sends only videos to Higgsfield's DoP."""
+    from tests.providers.fakes import FakeHiggsfield
+
+    fake = FakeHiggsfield().start()
+    settings.HIGGSFIELD_API_KEY = "hf-key"
+    settings.HIGGSFIELD_API_SECRET = "hf-secret"
+    settings.HIGGSFIELD_BASE_URL = fake.url
+    settings.PROVIDER_BY_OPERATION = {"video_generation": "higgsfield"}
+    try:
+        team, client = team_client
+        image = upload(client)
+        job = client.post(
+            "/api/videos",
+            {"image_asset_id": image, "duration_s": 5},
+            content_type="application/json",
+        ).json()["job"]
+        engine.drain(until=lambda: bool(fake.requests))
+        [request] = fake.submits()
+        assert request.app == "higgsfield-ai/dop/standard"
+        assert request.input["duration"] == 5 and request.input["image_url"]
+        from PIL import Image
+
+        clip = render_video(source=Image.new("RGB", (64, 64)), seconds=5, width=96, height=64)
+        request.status = "completed"
+        request.result = {"video": {"url": fake.add_file(f"{request.request_id}.mp4", clip)}}
+        engine.drain()
+        stored = Job.objects.get(pk=job["id"])
+        assert stored.status == "succeeded" and stored.provider == "higgsfield"
+        video = Asset.objects.get(kind="video")
+        assert video.duration == pytest.approx(5, abs=0.2) and (video.width, video.height) == (
+            96,
+            64,
+        )
+        assert stored.credits_charged == _cost("video_generation", duration_s=5, resolution="720p")
+    finally:
+        fake.stop()
