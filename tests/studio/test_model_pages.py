@@ -168,3 +168,18 @@ def test_wizard_checks_the_balance_before_storing_photos(engine, reference_model
     assert response.status_code == 400
     assert "get more credits first" in response.content.decode()
     assert Asset.objects.count() == 0 and CustomModel.objects.count() == 0
+
+
+def test_admin_lists_models_with_their_versions(browser, engine, reference_model):
+    _, client = browser
+    _create(client, reference_model)
+    engine.drain()
+    model = CustomModel.objects.get()
+    staff = make_user(email="staff@example.com")
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    admin = Client()
+    admin.force_login(staff)
+    assert "Mia Rose" in admin.get("/admin/studio/custommodel/").content.decode()
+    page = admin.get(f"/admin/studio/custommodel/{model.pk}/change/").content.decode()
+    assert model.trigger_word in page and "v1" not in page or "Creation" in page
