@@ -97,7 +97,12 @@ def test_refine_then_generate_from_each_version_sends_its_weights(
     archive = file_bytes(
         client, fal.requests[request_id].input["images_data_url"].removeprefix("http://testserver")
     )
-    assert len(zipfile.ZipFile(io.BytesIO(archive)).namelist()) == 5
+    names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    assert len([n for n in names if n.endswith(".jpg")]) == 5
+    # The instructions caption the new photo only.
+    assert [n for n in names if n.endswith(".txt")] == ["05.txt"]
+    caption = zipfile.ZipFile(io.BytesIO(archive)).read("05.txt").decode()
+    assert caption == "avasummer_gf, warmer light"
     fal.complete_training(request_id, weights=b"v2-weights")
     _deliver(fal, request_id, engine)
     v1, v2 = ModelVersion.objects.filter(model_id=model["id"]).order_by("number")

@@ -131,14 +131,20 @@ def prepare_model_creation(*, plan, team, raw: dict[str, Any]) -> operations.Pre
     )
 
 
-def _pack(*, job: Job, photos: list[Asset]) -> Asset:
-    """The photos as one zip at a URL the provider can fetch (fal's `images_data_url`)."""
+def _pack(*, job: Job, photos: list[Asset], captions: dict | None = None) -> Asset:
+    """The photos as one zip at a URL the provider can fetch (fal's `images_data_url`).
+
+    A photo may carry a caption: a text file of the same name, which fal's trainer reads
+    instead of captioning the photo itself."""
+    captions = captions or {}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for index, photo in enumerate(photos, start=1):
             extension = photo.storage_key.rsplit(".", 1)[-1]
             with default_storage.open(photo.storage_key, "rb") as handle:
                 archive.writestr(f"{index:02d}.{extension}", handle.read())
+            if photo.pk in captions:
+                archive.writestr(f"{index:02d}.txt", captions[photo.pk])
     # An input, not an output: the version points at it, the job's outputs stay the weights.
     return asset_create(
         team=job.team,
@@ -252,6 +258,10 @@ def on_model_refinement_submitted(job: Job) -> None:
     parent = model.current_version
     new_photos = list(Asset.objects.filter(pk__in=params["upload_ids"]))
     photos = [*parent.training_images.order_by("created_at"), *new_photos]
+    # The instructions reach the trainer as the captions of the new photos (of every photo
+    # when none are new), so the trigger word learns what should change.
+    caption = f"{model.trigger_word}, {params['instructions']}"
+    captions = {photo.pk: caption for photo in (new_photos or photos)}
     number = (model.versions.aggregate(top=Max("number"))["top"] or 0) + 1
     version = ModelVersion.objects.create(
         model=model,
@@ -260,7 +270,7 @@ def on_model_refinement_submitted(job: Job) -> None:
         kind=ModelVersionKind.REFINEMENT,
         instructions=params["instructions"],
         trigger_word=model.trigger_word,
-        archive=_pack(job=job, photos=photos),
+        archive=_pack(job=job, photos=photos, captions=captions),
         job=job,
         created_by=job.user,
     )
