@@ -41,7 +41,7 @@ def custom_model_detail_for_team(*, team, model_id) -> CustomModel:
     model = custom_model_get_for_team(team=team, model_id=model_id)
     versions = (
         ModelVersion.objects.filter(model=model)
-        .select_related("job", "created_by", "weights")
+        .select_related("job", "created_by", "weights", "parent")
         .prefetch_related("training_images")
         .order_by("-number")
     )
