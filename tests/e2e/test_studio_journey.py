@@ -4,12 +4,15 @@ generate from the model → a video from one image → the gallery shows both.""
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
 from genfans.billing.seed import seed_plans
 from genfans.catalog.models import ReferenceModel
 from genfans.catalog.seed import seed_reference_models
 from genfans.storage.models import Asset
+from genfans.storage.uploads import upload_create
+from genfans.studio.custom_models import custom_model_create
 from genfans.studio.models import CustomModel, Job
 from tests.credits.factories import give_credits
 from tests.factories import PASSWORD, make_user
@@ -107,3 +110,51 @@ def test_catalog_to_model_to_images_to_video_to_gallery(live_server, page, worke
     page.get_by_role("link", name="Videos").click()
     expect(items).to_have_count(1)
     assert Asset.objects.get(kind="video").duration == pytest.approx(5, abs=0.2)
+
+
+def test_face_swap_with_a_models_face(live_server, page, worker, tmp_path):
+    seed_plans()
+    reference = ReferenceModel.objects.create(
+        slug="ava-fashion", name="Ava", category="fashion", base_prompt="portrait of Ava"
+    )
+    user = make_user(email="swap@example.com")
+    team = user.memberships.get().team
+    give_credits(team, 200)
+    photos = [
+        str(
+            upload_create(
+                team=team,
+                user=user,
+                file=SimpleUploadedFile(f"{i}.jpg", jpeg_bytes(120, 160, colour=(200, 150, 40))),
+            ).pk
+        )
+        for i in range(4)
+    ]
+    custom_model_create(
+        team=team, user=user, name="Ava Me", reference_model_id=str(reference.pk), upload_ids=photos
+    )
+    target = tmp_path / "target.jpg"
+    target.write_bytes(jpeg_bytes(300, 400, colour=(20, 40, 200)))
+
+    page.goto(live_server.url + "/dashboard/face-swap")
+    page.get_by_label("Email").fill("swap@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("estimate")).to_have_text(re.compile(r"\d+ credits"))
+    # The model is offered once its training has finished.
+    for _ in range(40):
+        if CustomModel.objects.get().status == "ready":
+            break
+        page.wait_for_timeout(250)
+    page.reload()
+    page.get_by_label("Photo to change").set_input_files(str(target))
+    page.get_by_label("A model's face").select_option(label="Ava Me")
+    page.get_by_test_id("swap").click()
+    expect(page.get_by_test_id("job-status")).to_have_text("Succeeded", timeout=20_000)
+    result = page.get_by_test_id("outputs").locator("img")
+    expect(result).to_have_count(1)
+    assert result.evaluate("img => img.naturalWidth") == 300
+    assert (
+        Job.objects.get(type="face_swap").credits_charged
+        == Job.objects.get(type="face_swap").credits_estimated
+    )
