@@ -1,5 +1,7 @@
 """Video and Face swap pages, and the Gallery of the team's images and videos."""
 
+import uuid
+
 from django import forms
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -34,6 +36,13 @@ def _ready_models(team):
 
 def _model_choices(team, blank: str):
     return [("", blank)] + [(str(m.pk), m.name) for m in _ready_models(team)]
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def _job_id(request) -> str | None:
@@ -111,13 +120,19 @@ def video(request):
             else:
                 return redirect(f"/dashboard/video?job={job.pk}")
         status = 400
+    images = list(gallery_list_for_team(team=team, kind="image")[:SOURCE_IMAGES])
+    selected = str(form["image_asset_id"].value() or "")
+    if selected and all(str(image.pk) != selected for image in images):
+        # An older image chosen in the gallery is offered too.
+        older = gallery_list_for_team(team=team, kind="image").filter(pk=_uuid(selected)).first()
+        images = [older, *images] if older else images
     return render(
         request,
         "web/media/video.html",
         {
             "form": form,
-            "images": list(gallery_list_for_team(team=team, kind="image")[:SOURCE_IMAGES]),
-            "selected_image": str(form["image_asset_id"].value() or ""),
+            "images": images,
+            "selected_image": selected,
             "costs": _video_costs(),
             "balance": credits_balance_get(team=team),
             "job_id": _job_id(request),
