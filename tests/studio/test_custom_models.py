@@ -296,3 +296,20 @@ def test_idempotency_key_creates_one_model(engine, team_client, reference_model)
     assert CustomModel.objects.count() == 1
     assert credits_balance_get(team=team).reserved == _training_cost(4)
     engine.drain()
+
+
+def test_an_archived_models_files_expire_and_cleanup_deletes_them(
+    engine, team_client, reference_model
+):
+    _, client = team_client
+    kept = _ready_model(engine, client, reference_model)["model"]
+    gone = _ready_model(engine, client, reference_model)["model"]
+    client.delete(f"/api/models/{gone['id']}")
+    Asset.objects.exclude(expires_at=None).update(expires_at="2000-01-01T00:00:00Z")
+    retention_cleanup()
+    archived = ModelVersion.objects.get(model_id=gone["id"])
+    live = ModelVersion.objects.get(model_id=kept["id"])
+    assert Asset.objects.get(pk=archived.weights_id).deleted_at is not None
+    assert not archived.training_images.filter(deleted_at__isnull=True).exists()
+    assert Asset.objects.get(pk=live.weights_id).deleted_at is None
+    assert live.training_images.filter(deleted_at__isnull=True).count() == 4
