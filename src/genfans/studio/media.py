@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
 
 from genfans.core.errors import NotFound
 from genfans.core.transactions import call_on_commit
@@ -159,8 +160,6 @@ def on_video_succeeded(job: Job, *, assets, artefacts) -> None:
 
 def on_image_succeeded(job: Job, *, assets, artefacts) -> None:
     """Not every provider reports an image's size: read it from the file."""
-    from PIL import Image, UnidentifiedImageError
-
     for asset in assets:
         if asset.kind != AssetKind.IMAGE or asset.width:
             continue

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db.models import Max
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from genfans.catalog.models import ReferenceModel
 from genfans.core.errors import NotFound
@@ -159,8 +160,6 @@ THUMBNAIL_SIZE = (384, 512)
 
 def _thumbnail(*, team, photo: Asset) -> Asset | None:
     """A small 3:4 copy of the cover for cards, so lists never load full-size photos."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     try:
         with default_storage.open(photo.storage_key, "rb") as handle:
             image = ImageOps.fit(Image.open(handle).convert("RGB"), THUMBNAIL_SIZE)
