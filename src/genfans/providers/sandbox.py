@@ -7,13 +7,16 @@ is a signed token carrying the request, so any worker process can answer for it.
 
 import hashlib
 import io
+import json
 import random
+import struct
 import time
 import uuid
 
 from django.conf import settings
 from django.core import signing
-from PIL import Image, ImageDraw
+from django.core.files.storage import default_storage
+from PIL import Image, ImageDraw, ImageFilter
 
 from genfans.providers.base import (
     ProviderError,
@@ -171,8 +174,6 @@ def _face_swap_outputs(request_id: str, data: dict) -> ProviderStatus:
 
 def _stored_image(key: str | None, *, fallback_prompt: str) -> Image.Image:
     """A file we stored ourselves (the sandbox shares our storage); a drawn one otherwise."""
-    from django.core.files.storage import default_storage
-
     if key:
         try:
             with default_storage.open(key, "rb") as handle:
@@ -186,9 +187,6 @@ def _stored_image(key: str | None, *, fallback_prompt: str) -> Image.Image:
 
 def render_weights(*, trigger_word: str) -> bytes:
     """A tiny but well-formed safetensors file: a JSON header and one small tensor."""
-    import json
-    import struct
-
     tensor = struct.pack("<4f", *(_fraction(f"{trigger_word}{i}") for i in range(4)))
     header = json.dumps(
         {
@@ -210,7 +208,7 @@ def _cover(image: Image.Image, width: int, height: int, zoom: float) -> Image.Im
 
 def render_video(*, source: Image.Image, seconds: int, width: int, height: int) -> bytes:
     """A real H.264 MP4: a slow zoom into the source image (a Ken Burns move)."""
-    import av
+    import av  # loads FFmpeg's libraries: only when a video is rendered
 
     frames = seconds * VIDEO_FPS
     buffer = io.BytesIO()
@@ -230,8 +228,6 @@ def render_video(*, source: Image.Image, seconds: int, width: int, height: int) 
 
 def render_face_swap(*, base: Image.Image, face: Image.Image) -> bytes:
     """The face photo's centre, feathered into an oval on the target's upper middle."""
-    from PIL import ImageFilter
-
     base = base.copy()
     base.thumbnail((SWAP_MAX_SIDE, SWAP_MAX_SIDE))
     side = min(face.width, face.height)

@@ -133,7 +133,7 @@ def video_generation_input(job: Job, *, provider_name: str) -> dict[str, Any]:
 
 def video_probe(content: bytes) -> tuple[float | None, int | None, int | None]:
     """(seconds, width, height) of an MP4, read from its container."""
-    import av
+    import av  # loads FFmpeg's libraries: only when a video is read
 
     try:
         with av.open(io.BytesIO(content)) as container:
