@@ -111,7 +111,7 @@ def _job_submit(*, team, user, job_type, params, idempotency_key, ip_address) ->
     prepared = operations.prepare(job_type=job_type, plan=plan, team=team, raw=params)
     estimate = calculator.estimate(operation=job_type, params=prepared.pricing)
     # The slot row serialises a team's submits: the queue limit and the key check are exact.
-    _slots_locked(team)
+    slots = _slots_locked(team)
     if idempotency_key:
         existing = Job.objects.filter(team=team, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -142,7 +142,10 @@ def _job_submit(*, team, user, job_type, params, idempotency_key, ip_address) ->
         ip_address=ip_address,
         metadata={"job_id": str(job.pk), "credits": estimate.credits},
     )
-    team_dispatch_on_commit(team_id=team.pk, priority=plan.queue_priority)
+    # With every slot taken, the next job to end starts this one (under this same lock):
+    # a dispatch task now would find nothing to do.
+    if slots.used < plan.max_concurrent_jobs:
+        team_dispatch_on_commit(team_id=team.pk, priority=plan.queue_priority)
     return job
 
 
@@ -151,6 +154,12 @@ def _job_submit(*, team, user, job_type, params, idempotency_key, ip_address) ->
 
 def _start_next(*, team) -> Job | None:
     """Take a slot and start the team's next waiting job, inside the caller's transaction."""
+    waiting = Job.objects.filter(team=team, status=JobStatus.QUEUED)
+    # Nobody waiting is the common case at the end of a finish and of a dispatch: one query
+    # instead of taking and giving back a slot. (A job queued concurrently is dispatched by
+    # its submit, which serialises with us on the slot row.)
+    if not waiting.exists():
+        return None
     plan = plan_effective_for_team(team=team)
     TeamSlots.objects.get_or_create(team=team)
     taken = TeamSlots.objects.filter(team=team, used__lt=plan.max_concurrent_jobs).update(
@@ -159,12 +168,7 @@ def _start_next(*, team) -> Job | None:
     if not taken:
         return None
     now = timezone.now()
-    job = (
-        Job.objects.select_for_update(skip_locked=True)
-        .filter(team=team, status=JobStatus.QUEUED)
-        .order_by("-priority", "created_at")
-        .first()
-    )
+    job = waiting.select_for_update(skip_locked=True).order_by("-priority", "created_at").first()
     started = job is not None and Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
         status=JobStatus.RUNNING, started_at=now, next_attempt_at=now, lease_until=None
     )
@@ -264,7 +268,8 @@ def _wait(job: Job, provider, *, progress: int) -> None:
     job_advance_on_commit(job_id=job.pk, priority=job.priority, run_after=next_at)
 
 
-def _retry_or_fail(job: Job, exc: ProviderError | OSError) -> None:
+def _retry_or_fail(job: Job, exc: Exception) -> None:
+    # Provider errors say whether they may pass; storage and database errors usually do.
     retryable = getattr(exc, "retryable", True)
     attempts = job.attempts + 1
     if not retryable or attempts >= settings.JOB_MAX_ATTEMPTS:
@@ -296,10 +301,15 @@ def _complete(job: Job, provider, status) -> None:
         return
     try:
         contents = _download_all(provider, delivered)
+    except ProviderError as exc:
+        _retry_or_fail(job, exc)
+        return
+    try:
         job_finish(
             job_id=job.pk, outputs=list(zip(delivered, contents, strict=True)), status=status
         )
-    except (ProviderError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - any storage backend's error; job_finish is atomic
+        logger.exception("job %s: storing outputs failed", job.pk)
         _retry_or_fail(job, exc)
 
 
