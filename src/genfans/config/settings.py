@@ -104,6 +104,9 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # A file, not shared-cache memory: worker threads and the live server then share
+            # it through WAL and the busy timeout, as they do outside tests.
+            "TEST": {"NAME": VAR_DIR / f"test_genfans_{os.getpid()}.sqlite3"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -221,7 +224,6 @@ STRIPE_PRICES = {
 }
 
 FAL_KEY = env_str("FAL_KEY")
-FAL_WEBHOOK_SECRET = env_str("FAL_WEBHOOK_SECRET")
 HIGGSFIELD_API_KEY = env_str("HIGGSFIELD_API_KEY")
 HIGGSFIELD_API_SECRET = env_str("HIGGSFIELD_API_SECRET")
 GENFANS_PROVIDER = env_str("GENFANS_PROVIDER") or (
@@ -229,6 +231,52 @@ GENFANS_PROVIDER = env_str("GENFANS_PROVIDER") or (
 )
 SANDBOX_LATENCY_SECONDS = env_float("SANDBOX_LATENCY_SECONDS", 1.0)
 SANDBOX_FAILURE_RATE = env_float("SANDBOX_FAILURE_RATE", 0.0)
+FAL_QUEUE_URL = env_str("FAL_QUEUE_URL", "https://queue.fal.run")
+FAL_JWKS_URL = env_str("FAL_JWKS_URL", "https://rest.alpha.fal.ai/.well-known/jwks.json")
+HIGGSFIELD_BASE_URL = env_str("HIGGSFIELD_BASE_URL", "https://platform.higgsfield.ai")
+_JOB_TYPES = (
+    "image_generation",
+    "model_creation",
+    "model_refinement",
+    "video_generation",
+    "face_swap",
+)
+# GENFANS_PROVIDER_<JOB TYPE> sends one operation elsewhere, e.g. GENFANS_PROVIDER_VIDEO_GENERATION.
+PROVIDER_BY_OPERATION = {
+    op: env_str(f"GENFANS_PROVIDER_{op.upper()}")
+    for op in _JOB_TYPES
+    if env_str(f"GENFANS_PROVIDER_{op.upper()}")
+}
+PROVIDER_ENDPOINTS = {
+    "fal": {
+        "image_generation": env_str("FAL_IMAGE_ENDPOINT", "fal-ai/flux-lora"),
+        "model_creation": env_str("FAL_TRAINING_ENDPOINT", "fal-ai/flux-lora-fast-training"),
+        "model_refinement": env_str("FAL_TRAINING_ENDPOINT", "fal-ai/flux-lora-fast-training"),
+        "video_generation": env_str(
+            "FAL_VIDEO_ENDPOINT", "fal-ai/kling-video/v1.6/standard/image-to-video"
+        ),
+        "face_swap": env_str("FAL_FACE_SWAP_ENDPOINT", "fal-ai/face-swap"),
+    },
+    "higgsfield": {
+        "image_generation": env_str("HIGGSFIELD_IMAGE_ENDPOINT", "higgsfield-ai/soul/standard"),
+        "video_generation": env_str("HIGGSFIELD_VIDEO_ENDPOINT", "higgsfield-ai/dop/standard"),
+    },
+}
+
+# The job engine (see studio/services.py).
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 300)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 5)
+JOB_RETRY_BASE_SECONDS = env_float("JOB_RETRY_BASE_SECONDS", 2.0)
+JOB_POLL_SECONDS = env_float("JOB_POLL_SECONDS", 30.0)
+JOB_DEADLINE_SECONDS = env_int("JOB_DEADLINE_SECONDS", 2 * 60 * 60)
+JOB_SWEEP_GRACE_SECONDS = env_int("JOB_SWEEP_GRACE_SECONDS", 60)
+WORKER_POLL_INTERVAL = env_float("WORKER_POLL_INTERVAL", 0.2)
+# (name, every N seconds, task): fired once per slot by whichever worker gets there first.
+PERIODIC_TASKS = [
+    ("jobs-sweep", 60, "genfans.studio.tasks.jobs_sweep_task"),
+    ("tasks-prune", 24 * 60 * 60, "genfans.studio.tasks.task_results_prune_task"),
+    ("retention-cleanup", 24 * 60 * 60, "genfans.storage.tasks.retention_cleanup_task"),
+]
 
 AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID")
 AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY")
@@ -261,5 +309,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # Django's own console handler would print every line a second time, unformatted.
+    "loggers": {"django": {"level": "INFO"}, "django.db.backends": {"level": "INFO"}},
 }
