@@ -142,9 +142,11 @@ def _job_submit(*, team, user, job_type, params, idempotency_key, ip_address) ->
         ip_address=ip_address,
         metadata={"job_id": str(job.pk), "credits": estimate.credits},
     )
-    # With every slot taken, the next job to end starts this one (under this same lock):
-    # a dispatch task now would find nothing to do.
-    if slots.used < plan.max_concurrent_jobs:
+    # One dispatch task per burst, not per job. With every slot taken, the next job to end
+    # starts this one; with jobs already waiting, whoever starts them (their dispatch, or a
+    # finish) takes this slot row after we commit and goes on to this job. Either way a
+    # dispatch task now would find nothing to do.
+    if slots.used < plan.max_concurrent_jobs and queued == 0:
         team_dispatch_on_commit(team_id=team.pk, priority=plan.queue_priority)
     return job
 
