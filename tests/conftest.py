@@ -20,6 +20,23 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _plans_after_flush(request):
+    """Transactional tests flush every table when they end, the free plan the migrations
+    made included, so each one starts by putting the plans back."""
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    if (
+        "transactional_db" in names
+        or "live_server" in names
+        or (marker is not None and marker.kwargs.get("transaction"))
+    ):
+        from genfans.billing.seed import seed_plans
+
+        request.getfixturevalue("transactional_db")
+        seed_plans()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -23,14 +23,6 @@ from tests.factories import make_user
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _plans():
-    """Transactional tests flush the tables, including the plans a data migration made."""
-    from genfans.billing.seed import seed_plans
-
-    seed_plans()
-
-
 def run_threads(target, args_list) -> list:
     """Run `target(*args)` in one thread per args, all released at once; returns the results
     (or the exceptions raised) in order."""

@@ -5,8 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from genfans.billing.seed import seed_plans
-
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -28,9 +26,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(autouse=True)
 def _browser_db(transactional_db):
-    """Pages run in the live server's thread, so tests use real commits. Each test's flush
-    also removes the free plan the migrations made, so it is seeded again."""
-    seed_plans()
+    """Pages run in the live server's thread, so tests use real commits."""
 
 
 @pytest.fixture(autouse=True, scope="session")

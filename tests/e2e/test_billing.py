@@ -6,7 +6,6 @@ import pytest
 from playwright.sync_api import expect
 
 from genfans.billing.models import Plan
-from genfans.billing.seed import seed_plans
 from tests.billing.fake_stripe import FakeStripe
 from tests.factories import PASSWORD, make_user
 
@@ -15,7 +14,6 @@ from tests.factories import PASSWORD, make_user
 def _offline_billing(settings):
     settings.DEBUG = True
     settings.STRIPE_SECRET_KEY = ""
-    seed_plans()
 
 
 def test_visitor_picks_a_plan_signs_up_and_gets_it(live_server, page):

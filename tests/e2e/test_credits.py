@@ -1,14 +1,12 @@
 from playwright.sync_api import expect
 
 from genfans.accounts.models import User
-from genfans.billing.seed import seed_plans
 from genfans.credits.services import credits_reserve
 from tests.credits.factories import give_credits, make_job
 from tests.factories import PASSWORD
 
 
 def test_a_user_sees_their_credits_and_filters_the_history(live_server, page):
-    seed_plans()  # transactional tests flush the plans the data migration made
     page.goto(live_server.url + "/sign-up")
     page.get_by_label("Name").fill("Grace")
     page.get_by_label("Email").fill("grace@example.com")

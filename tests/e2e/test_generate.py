@@ -3,7 +3,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from genfans.billing.seed import seed_plans
 from genfans.catalog.models import ReferenceModel
 from tests.credits.factories import give_credits
 from tests.factories import PASSWORD, make_user
@@ -22,7 +21,6 @@ def worker(settings):
 
 
 def test_generate_images_and_pay_the_shown_cost(live_server, page, worker):
-    seed_plans()
     ReferenceModel.objects.create(
         slug="mila-fitness", name="Mila", category="fitness", base_prompt="athletic portrait"
     )

@@ -1,18 +1,10 @@
 """Sign up → invite a teammate → they join through the link → the owner removes them →
 they lose access."""
 
-import pytest
 from playwright.sync_api import expect
 
-from genfans.billing.seed import seed_plans
 from genfans.teams.models import Invitation, TeamMember
 from tests.factories import PASSWORD
-
-
-@pytest.fixture(autouse=True)
-def _plans(_browser_db):
-    # Browser tests flush the database after each test, migrations' data rows included.
-    seed_plans()
 
 
 def test_invite_join_and_remove(live_server, browser):

@@ -2,7 +2,6 @@ import time
 
 import pytest
 
-from genfans.billing.seed import seed_plans
 from genfans.catalog.models import ReferenceModel
 from genfans.credits.audit import ledger_audit
 from genfans.studio.models import FINAL_STATUSES, Job
@@ -38,7 +37,6 @@ def engine(settings, transactional_db):
     settings.JOB_RETRY_BASE_SECONDS = 0.01
     settings.JOB_POLL_SECONDS = 0.05
     settings.BASE_URL = "http://testserver"
-    seed_plans()  # transactional tests flush the rows the data migration created
     yield InlineWorker()
     assert ledger_audit() == []
 

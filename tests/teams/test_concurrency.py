@@ -14,9 +14,6 @@ from tests.factories import make_member, make_user
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_mutual_demotion_keeps_one_owner():
-    from genfans.billing.seed import seed_plans
-
-    seed_plans()
     ada = make_user(email="ada@example.com")
     team = ada.memberships.get().team
     bob = make_member(team=team, email="bob@example.com", role=Role.OWNER)
