@@ -45,7 +45,8 @@ POLL_TARGET_CLIENTS = 16
 
 
 def bench_web(env: dict, seconds: int, figures: list[Figure], rss: dict) -> None:
-    """Status polling and submission against one `genfans serve` (2 workers x 4 threads)."""
+    """Status polling and submission against one `genfans serve`, as deployed: its defaults
+    (2 x cores gunicorn workers, 4 threads each)."""
     polling = run_python(env, SETUP, "polling", "200")
     submission = run_python(env, SETUP, "submission")
     port = free_port()
@@ -57,8 +58,6 @@ def bench_web(env: dict, seconds: int, figures: list[Figure], rss: dict) -> None
         "127.0.0.1",
         "--port",
         str(port),
-        "--workers",
-        "2",
         name="serve",
     ) as server:
         base = f"http://127.0.0.1:{port}"
@@ -354,7 +353,8 @@ END;
 
 
 def bench_ledger(env: dict, database_url: str, args, figures: list[Figure]) -> None:
-    clients, processes = 16, 2
+    # 4 processes x 4 threads, like `genfans serve`: fewer threads per GIL, as in production.
+    clients, processes = 16, 4
     info = run_python(env, SETUP, "ledger", str(args.ledger_jobs))
     loads = [
         subprocess.Popen(
