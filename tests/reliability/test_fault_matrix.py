@@ -137,12 +137,14 @@ def test_provider_timeout_on_submit_retries(
     engine, fal, teams, reference_model, monkeypatch, settings
 ):
     settings.JOB_RETRY_BASE_SECONDS = 0.3  # the first retry waits while the fake still hangs
+    normal = http.TIMEOUT
     monkeypatch.setattr(http, "TIMEOUT", httpx.Timeout(0.1))
     fal.hang_submits = 0.15
     job_ids = _submit_all(teams, reference_model, per_team=1)
     engine.drain(until=lambda: all(Job.objects.get(pk=j).attempts for j in job_ids))
     assert set(Job.objects.values_list("error_message", flat=True)) == {"fal submit: timed out"}
     fal.hang_submits = 0
+    monkeypatch.setattr(http, "TIMEOUT", normal)  # a busy machine must not time out the retry
     _all_submitted(engine, job_ids)
     _complete_all(engine, fal, job_ids)
     _charged_once(teams, job_ids)
