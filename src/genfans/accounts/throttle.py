@@ -1,11 +1,18 @@
 """Failed sign-in throttling, shared by every web and worker process through the cache."""
 
+import hashlib
+
 from django.conf import settings
 from django.core.cache import cache
 
 
+def _email_key(prefix: str, email: str) -> str:
+    # Hashed: an email can be longer than, or hold characters that, some caches refuse in keys.
+    return f"{prefix}:{hashlib.sha256(email.lower().encode()).hexdigest()}"
+
+
 def _keys(email: str, ip_address: str | None) -> list[str]:
-    keys = [f"signin-fail:email:{email.lower()}"]
+    keys = [_email_key("signin-fail:email", email)]
     if ip_address:
         keys.append(f"signin-fail:ip:{ip_address}")
     return keys
@@ -28,7 +35,7 @@ def record_failure(*, email: str, ip_address: str | None) -> None:
 
 
 def reset(*, email: str) -> None:
-    cache.delete(f"signin-fail:email:{email.lower()}")
+    cache.delete(_email_key("signin-fail:email", email))
 
 
 RESET_REQUESTS_PER_HOUR = 5
@@ -36,7 +43,7 @@ RESET_REQUESTS_PER_HOUR = 5
 
 def reset_request_allowed(*, email: str) -> bool:
     """At most a few reset emails per address per hour, so the form cannot flood an inbox."""
-    key = f"reset-request:{email.lower()}"
+    key = _email_key("reset-request", email)
     cache.add(key, 0, timeout=60 * 60)
     try:
         count = cache.incr(key)
