@@ -1,5 +1,9 @@
-from genfans.api import accounts, errors, uploads
+from genfans.api import accounts, api_keys, errors, generate, jobs, teams, uploads, webhooks
+from genfans.api import billing as billing_api
 from genfans.api import catalog as catalog_api
+from genfans.api import credits as credits_api
+from genfans.api import media as media_api
+from genfans.api import models as models_api
 from genfans.api.openapi import GenFansAPI
 
 api = GenFansAPI(
@@ -12,5 +16,14 @@ api = GenFansAPI(
 errors.install(api)
 
 api.add_router("", accounts.router)
+api.add_router("", teams.router)
+api.add_router("", api_keys.router)
 api.add_router("", uploads.router)
 api.add_router("", catalog_api.router)
+api.add_router("", billing_api.router)
+api.add_router("", credits_api.router)
+api.add_router("", generate.router)
+api.add_router("", jobs.router)
+api.add_router("", webhooks.router)
+api.add_router("", models_api.router)
+api.add_router("", media_api.router)

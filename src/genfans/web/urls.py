@@ -1,8 +1,15 @@
 from django.urls import path
 
+from genfans.web.views import account as account_views
+from genfans.web.views import activity as activity_views
+from genfans.web.views import api_keys as api_keys_views
 from genfans.web.views import auth, dashboard, public
 from genfans.web.views import billing as billing_views
+from genfans.web.views import creations as creations_views
 from genfans.web.views import credits as credits_views
+from genfans.web.views import models as models_views
+from genfans.web.views import studio as studio_views
+from genfans.web.views import team as team_views
 from genfans.web.views.catalog import catalog_detail, catalog_list, catalog_sample
 from genfans.web.views.media import media
 
@@ -25,4 +32,68 @@ urlpatterns = [
     path("dashboard/billing/checkout", billing_views.checkout, name="billing-checkout"),
     path("dashboard/billing/portal", billing_views.portal, name="billing-portal"),
     path("dashboard/credits", credits_views.credits_page, name="credits"),
+    # Accounts and teams (issue 2)
+    path("forgot-password", auth.forgot_password, name="forgot-password"),
+    path("reset-password/<str:uidb64>/<str:token>", auth.reset_password, name="reset-password"),
+    path("invite/<str:invitation_id>", auth.invitation, name="invitation"),
+    path("welcome", team_views.no_team, name="no-team"),
+    path("dashboard/team", team_views.team, name="team"),
+    path("dashboard/team/switch", team_views.switch, name="team-switch"),
+    path("dashboard/team/leave", team_views.leave, name="team-leave"),
+    path("dashboard/team/rename", team_views.rename, name="team-rename"),
+    path("dashboard/team/invite", team_views.invite, name="team-invite"),
+    path(
+        "dashboard/team/invitations/<str:invitation_id>/revoke",
+        team_views.revoke_invitation,
+        name="team-invitation-revoke",
+    ),
+    path("dashboard/team/members/<str:user_id>/role", team_views.change_role, name="team-role"),
+    path(
+        "dashboard/team/members/<str:user_id>/remove",
+        team_views.remove_member,
+        name="team-remove",
+    ),
+    path("dashboard/activity", activity_views.activity, name="activity"),
+    path("dashboard/api-keys", api_keys_views.api_keys, name="api-keys"),
+    path(
+        "dashboard/api-keys/<str:api_key_id>/revoke", api_keys_views.revoke, name="api-key-revoke"
+    ),
+    path("dashboard/general", account_views.general, name="account-general"),
+    path("dashboard/security", account_views.security, name="account-security"),
+    path("dashboard/security/password", account_views.password_change, name="account-password"),
+    path(
+        "dashboard/security/sessions",
+        account_views.sessions_end_others,
+        name="account-sessions",
+    ),
+    path("dashboard/security/delete", account_views.delete_account, name="account-delete"),
+    # Generation and jobs (issue 5)
+    path("dashboard/generate", studio_views.generate, name="generate"),
+    path("dashboard/generate/estimate", studio_views.generate_estimate, name="generate-estimate"),
+    path("dashboard/jobs", studio_views.jobs, name="jobs"),
+    path("dashboard/jobs/<uuid:job_id>", studio_views.job_detail, name="job-detail"),
+    path("dashboard/jobs/<uuid:job_id>/cancel", studio_views.job_cancel_view, name="job-cancel"),
+    # Custom models, video, face swap and the gallery (issue 6)
+    path("dashboard/models", models_views.model_list, name="models"),
+    path("dashboard/models/new", models_views.model_new, name="model-new"),
+    path("dashboard/models/new/estimate", models_views.model_new_estimate, name="model-estimate"),
+    path("dashboard/models/<uuid:model_id>", models_views.model_detail, name="model-detail"),
+    path(
+        "dashboard/models/<uuid:model_id>/generate",
+        models_views.model_generate,
+        name="model-generate",
+    ),
+    path("dashboard/models/<uuid:model_id>/refine", models_views.model_refine, name="model-refine"),
+    path("dashboard/models/<uuid:model_id>/rename", models_views.model_rename, name="model-rename"),
+    path(
+        "dashboard/models/<uuid:model_id>/archive", models_views.model_archive, name="model-archive"
+    ),
+    path("dashboard/video", creations_views.video, name="video"),
+    path("dashboard/face-swap", creations_views.face_swap, name="face-swap"),
+    path("dashboard/gallery", creations_views.gallery, name="gallery"),
+    path(
+        "dashboard/gallery/<uuid:asset_id>/delete",
+        creations_views.gallery_delete,
+        name="gallery-delete",
+    ),
 ]
