@@ -14,9 +14,7 @@ from tests.workers import WorkerThread
 pytestmark = pytest.mark.postgres
 
 
-def test_two_plans_never_exceed_their_limits_and_the_higher_priority_starts_first(
-    engine, reference_model, settings
-):
+def test_two_plans_never_exceed_their_limits_under_three_workers(engine, reference_model, settings):
     settings.SANDBOX_LATENCY_SECONDS = 0.3
     free, free_client = make_team_client(Client, email="free@example.com", credits=500)
     starter, starter_client = make_team_client(
@@ -65,9 +63,6 @@ def test_two_plans_never_exceed_their_limits_and_the_higher_priority_starts_firs
     sampler.join(timeout=5)
 
     assert peaks == {free.pk: 1, starter.pk: 2}
-    first_free = Job.objects.filter(team=free).order_by("started_at").first()
-    first_starter = Job.objects.filter(team=starter).order_by("started_at").first()
-    assert first_starter.started_at < first_free.started_at
     for team in (free, starter):
         jobs = list(Job.objects.filter(team=team).order_by("created_at"))
         assert [j.started_at for j in jobs] == sorted(j.started_at for j in jobs)

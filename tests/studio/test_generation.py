@@ -386,3 +386,17 @@ def test_higgsfield_webhook_needs_the_job_token_and_is_re_read(
     job = Job.objects.get(pk=job_id)
     assert (job.status, job.credits_charged) == (JobStatus.SUCCEEDED, _cost(num_images=2))
     assert Asset.objects.filter(job=job).count() == 2
+
+
+def test_when_workers_are_scarce_the_higher_priority_plan_starts_first(engine, reference_model):
+    free, free_client = make_team_client(Client, email="free@example.com", credits=100)
+    starter, starter_client = make_team_client(
+        Client, email="starter@example.com", credits=100, plan="starter"
+    )
+    # The free team asks first; one worker then takes the starter team's work first.
+    free_job = _generate(free_client, reference_model, num_images=1).json()["job"]["id"]
+    starter_job = _generate(starter_client, reference_model, num_images=1).json()["job"]["id"]
+    engine.drain()
+    first, second = Job.objects.filter(pk__in=[free_job, starter_job]).order_by("started_at")
+    assert (first.team, second.team) == (starter, free)
+    assert (first.priority, second.priority) == (1, 0)
