@@ -200,6 +200,42 @@ def test_generate_through_the_generate_endpoint_uses_the_custom_model(
     job = Job.objects.get(pk=response.json()["job"]["id"])
     assert job.status == JobStatus.SUCCEEDED
     assert job.params["custom_model_id"] == model["id"] and job.params["version_number"] == 1
+    body = {"model_id": model["id"], "prompt": "y", "width": 512, "height": 512, "version": 1}
+    named = client.post("/api/generate", body, content_type="application/json")
+    assert named.status_code == 202
+    assert named.json()["job"]["params"]["version_number"] == 1
+    missing = client.post("/api/generate", {**body, "version": 9}, content_type="application/json")
+    assert (missing.status_code, missing.json()["error"]["code"]) == (400, "invalid_params")
+    engine.drain()
+
+
+def test_the_generate_page_offers_the_teams_ready_models(engine, team_client, reference_model):
+    team, client = team_client
+    model = _ready_model(engine, client, reference_model)["model"]
+    page = Client()
+    page.force_login(team.memberships.get().user)
+    html = page.get("/dashboard/generate").content.decode()
+    assert '<optgroup label="Your models">' in html
+    assert f'<option value="{model["id"]}">{model["name"]}</option>' in html
+    response = page.post(
+        "/dashboard/generate",
+        {
+            "model_id": model["id"],
+            "prompt": "z",
+            "size": "512x512",
+            "quality": "draft",
+            "num_images": 1,
+        },
+    )
+    assert response.status_code == 302
+    engine.drain()
+    job = Job.objects.filter(type="image_generation").latest("created_at")
+    assert job.params["custom_model_id"] == model["id"]
+    done = page.get(f"/dashboard/jobs/{job.pk}").content.decode()
+    assert done.count("<img ") == 1
+    training_job = Job.objects.get(type="model_creation")
+    training = page.get(f"/dashboard/jobs/{training_job.pk}").content.decode()
+    assert "<img " not in training and "Trained weights stored with the model" in training
 
 
 def test_models_that_cannot_generate_answer_409(engine, team_client, reference_model, settings):

@@ -21,6 +21,8 @@ class GenerateIn(Schema):
     height: int = Field(default=1024, ge=64, le=4096)
     quality: str = Field(default="standard", pattern="^(draft|standard|high)$")
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    # For a custom model: which of its versions (its current one when omitted).
+    version: int | None = Field(default=None, ge=1)
 
 
 class JobEnvelope(Schema):

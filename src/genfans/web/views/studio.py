@@ -13,6 +13,7 @@ from genfans.core.http import client_ip
 from genfans.core.pagination import paginate
 from genfans.credits import calculator
 from genfans.credits.selectors import credits_balance_get
+from genfans.studio.custom_models import custom_models_ready_for_team
 from genfans.studio.models import JobStatus, JobType
 from genfans.studio.operations import MAX_SIDE_BY_PLAN, QUALITIES, SIZES
 from genfans.studio.selectors import job_get_for_team, job_list_for_team, queue_positions_for_team
@@ -72,11 +73,15 @@ class GenerateForm(PricingForm):
     )
     seed = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["model_id"].choices = [
+        own = [(str(m.pk), m.name) for m in custom_models_ready_for_team(team=team)]
+        catalog = [
             (str(m.pk), f"{m.name} · {m.get_category_display()}") for m in reference_model_list()
         ]
+        self.fields["model_id"].choices = (
+            [("Your models", own), ("Catalog", catalog)] if own else catalog
+        )
 
     def job_params(self) -> dict:
         data = self.cleaned_data
@@ -94,7 +99,7 @@ def generate(request):
     team = request.team
     plan = plan_effective_for_team(team=team)
     initial = {"model_id": request.GET.get("model", "")}
-    form = GenerateForm(request.POST or None, plan=plan, initial=initial)
+    form = GenerateForm(request.POST or None, plan=plan, team=team, initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
