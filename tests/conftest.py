@@ -1,7 +1,7 @@
 import pytest
 from django.db import connection
 
-from tests.factories import make_user
+from tests.factories import make_member, make_user
 
 
 def pytest_collection_modifyitems(config, items):
@@ -67,3 +67,42 @@ def owner_client(client, owner):
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def immediate_tasks(settings):
+    """Run `django.tasks` tasks inline (emails land in `mail.outbox` once the transaction
+    commits)."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def member(team):
+    return make_member(team=team, email="member@example.com", name="Mia")
+
+
+@pytest.fixture
+def member_client(client_factory, member):
+    return client_factory(member)
+
+
+@pytest.fixture
+def other_owner(db):
+    return make_user(email="other@example.com")
+
+
+@pytest.fixture
+def other_team(other_owner):
+    return other_owner.memberships.get().team
+
+
+@pytest.fixture
+def client_factory(db):
+    from django.test import Client
+
+    def make(user):
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make

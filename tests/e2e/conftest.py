@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.workers import WorkerThread
+
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -34,6 +36,19 @@ def _allow_async_unsafe():
     # Playwright's sync API runs an event loop in the test thread; Django's ORM calls made
     # by the test itself (setup and assertions) are still synchronous and safe.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+@pytest.fixture
+def worker(settings):
+    """A database task worker in a thread, running jobs on the sandbox with a little latency
+    so pages show them queued and running before they finish."""
+    settings.SANDBOX_LATENCY_SECONDS = 1.0
+    settings.SANDBOX_FAILURE_RATE = 0
+    settings.GENFANS_PROVIDER = "sandbox"
+    thread = WorkerThread("e2e", interval=0.05)
+    thread.start()
+    yield
+    thread.stop()
 
 
 def pytest_collection_modifyitems(items):

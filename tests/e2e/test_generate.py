@@ -1,23 +1,10 @@
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from genfans.catalog.models import ReferenceModel
 from tests.credits.factories import give_credits
 from tests.factories import PASSWORD, make_user
-from tests.workers import WorkerThread
-
-
-@pytest.fixture
-def worker(settings):
-    settings.SANDBOX_LATENCY_SECONDS = 1.5
-    settings.SANDBOX_FAILURE_RATE = 0
-    settings.GENFANS_PROVIDER = "sandbox"
-    thread = WorkerThread("e2e", interval=0.05)
-    thread.start()
-    yield
-    thread.stop()
 
 
 def test_generate_images_and_pay_the_shown_cost(live_server, page, worker):

@@ -7,7 +7,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
-from genfans.billing.seed import seed_plans
 from genfans.catalog.models import ReferenceModel
 from genfans.catalog.seed import seed_reference_models
 from genfans.storage.models import Asset
@@ -17,22 +16,9 @@ from genfans.studio.models import CustomModel, Job
 from tests.credits.factories import give_credits
 from tests.factories import PASSWORD, make_user
 from tests.providers.fakes import jpeg_bytes
-from tests.workers import WorkerThread
-
-
-@pytest.fixture
-def worker(settings):
-    settings.SANDBOX_LATENCY_SECONDS = 1.0
-    settings.SANDBOX_FAILURE_RATE = 0
-    settings.GENFANS_PROVIDER = "sandbox"
-    thread = WorkerThread("e2e-studio", interval=0.05)
-    thread.start()
-    yield
-    thread.stop()
 
 
 def test_catalog_to_model_to_images_to_video_to_gallery(live_server, page, worker, tmp_path):
-    seed_plans()
     seed_reference_models()
     user = make_user(email="studio@example.com")
     give_credits(user.memberships.get().team, 400)
@@ -113,7 +99,6 @@ def test_catalog_to_model_to_images_to_video_to_gallery(live_server, page, worke
 
 
 def test_face_swap_with_a_models_face(live_server, page, worker, tmp_path):
-    seed_plans()
     reference = ReferenceModel.objects.create(
         slug="ava-fashion", name="Ava", category="fashion", base_prompt="portrait of Ava"
     )

@@ -1,23 +1,15 @@
 import pytest
 
-from tests.providers.fakes import FakeFal, FakeHiggsfield
+from tests.providers.fakes import serving_fal, serving_higgsfield
 
 
 @pytest.fixture
 def fake_fal(settings):
-    fake = FakeFal().start()
-    settings.FAL_KEY = "test-fal-key"
-    settings.FAL_QUEUE_URL = fake.url
-    settings.FAL_JWKS_URL = f"{fake.url}/.well-known/jwks.json"
-    yield fake
-    fake.stop()
+    with serving_fal(settings) as fake:
+        yield fake
 
 
 @pytest.fixture
 def fake_higgsfield(settings):
-    fake = FakeHiggsfield().start()
-    settings.HIGGSFIELD_API_KEY = "hf-key"
-    settings.HIGGSFIELD_API_SECRET = "hf-secret"
-    settings.HIGGSFIELD_BASE_URL = fake.url
-    yield fake
-    fake.stop()
+    with serving_higgsfield(settings) as fake:
+        yield fake

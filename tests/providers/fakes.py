@@ -11,6 +11,7 @@ import itertools
 import json
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -293,3 +294,33 @@ class FakeHiggsfield(FakeServerBase):
 
     def set_status(self, request_id: str, status: str):
         self.requests[request_id].status = status
+
+
+@contextmanager
+def serving_fal(settings, **overrides):
+    """A running FakeFal with the app's settings pointed at it (plus `overrides`)."""
+    fake = FakeFal().start()
+    settings.FAL_KEY = "test-fal-key"
+    settings.FAL_QUEUE_URL = fake.url
+    settings.FAL_JWKS_URL = f"{fake.url}/.well-known/jwks.json"
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@contextmanager
+def serving_higgsfield(settings, **overrides):
+    """A running FakeHiggsfield with the app's settings pointed at it (plus `overrides`)."""
+    fake = FakeHiggsfield().start()
+    settings.HIGGSFIELD_API_KEY = "hf-key"
+    settings.HIGGSFIELD_API_SECRET = "hf-secret"
+    settings.HIGGSFIELD_BASE_URL = fake.url
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    try:
+        yield fake
+    finally:
+        fake.stop()

@@ -16,7 +16,7 @@ from genfans.providers import http
 from genfans.storage.models import Asset
 from genfans.studio.models import Job, JobStatus
 from genfans.studio.services import job_advance, jobs_sweep
-from tests.providers.fakes import FakeFal
+from tests.providers.fakes import serving_fal
 from tests.reliability.conftest import settle_report
 from tests.studio.conftest import make_team_client
 
@@ -25,15 +25,11 @@ CREDITS = 500
 
 @pytest.fixture
 def fal(engine, settings):
-    fake = FakeFal().start()
-    settings.GENFANS_PROVIDER = "fal"
-    settings.FAL_KEY = "test-fal-key"
-    settings.FAL_QUEUE_URL = fake.url
-    settings.FAL_JWKS_URL = f"{fake.url}/.well-known/jwks.json"
-    settings.JOB_POLL_SECONDS = 3600  # only webhooks (or the sweep) move these jobs
-    settings.JOB_SWEEP_GRACE_SECONDS = 0
-    yield fake
-    fake.stop()
+    # Only webhooks (or the sweep) move these jobs.
+    with serving_fal(
+        settings, GENFANS_PROVIDER="fal", JOB_POLL_SECONDS=3600, JOB_SWEEP_GRACE_SECONDS=0
+    ) as fake:
+        yield fake
 
 
 @pytest.fixture

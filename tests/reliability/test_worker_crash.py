@@ -17,7 +17,7 @@ from genfans.credits.models import CreditTransaction, Kind
 from genfans.storage.models import Asset
 from genfans.studio.models import Job, JobStatus
 from genfans.studio.services import jobs_sweep
-from tests.providers.fakes import FakeFal
+from tests.providers.fakes import serving_fal
 from tests.reliability.conftest import settle_report
 from tests.studio.conftest import make_team_client
 
@@ -29,16 +29,14 @@ LEASE_SECONDS = 1
 
 @pytest.fixture
 def fal(engine, settings):
-    fake = FakeFal().start()
-    settings.GENFANS_PROVIDER = "fal"
-    settings.FAL_KEY = "test-fal-key"
-    settings.FAL_QUEUE_URL = fake.url
-    settings.FAL_JWKS_URL = f"{fake.url}/.well-known/jwks.json"
-    settings.JOB_POLL_SECONDS = 3600
-    settings.JOB_LEASE_SECONDS = LEASE_SECONDS
-    settings.JOB_SWEEP_GRACE_SECONDS = 0
-    yield fake
-    fake.stop()
+    with serving_fal(
+        settings,
+        GENFANS_PROVIDER="fal",
+        JOB_POLL_SECONDS=3600,
+        JOB_LEASE_SECONDS=LEASE_SECONDS,
+        JOB_SWEEP_GRACE_SECONDS=0,
+    ) as fake:
+        yield fake
 
 
 def spawn_worker_process(tmp_path, extra_env: dict[str, str]) -> subprocess.Popen:

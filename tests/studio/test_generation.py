@@ -11,7 +11,7 @@ from genfans.credits.selectors import credits_balance_get
 from genfans.storage.models import Asset
 from genfans.studio.models import Job, JobStatus, TeamSlots
 from genfans.studio.services import jobs_sweep
-from tests.providers.fakes import FakeFal, FakeHiggsfield
+from tests.providers.fakes import serving_fal, serving_higgsfield
 from tests.studio.conftest import make_team_client
 
 
@@ -182,14 +182,9 @@ def test_job_list_filters_and_paginates(engine, team_client, reference_model):
 
 @pytest.fixture
 def fal(engine, settings):
-    fake = FakeFal().start()
-    settings.GENFANS_PROVIDER = "fal"
-    settings.FAL_KEY = "test-fal-key"
-    settings.FAL_QUEUE_URL = fake.url
-    settings.FAL_JWKS_URL = f"{fake.url}/.well-known/jwks.json"
-    settings.JOB_POLL_SECONDS = 3600  # only webhooks (or the sweep) move these jobs
-    yield fake
-    fake.stop()
+    # Only webhooks (or the sweep) move these jobs.
+    with serving_fal(settings, GENFANS_PROVIDER="fal", JOB_POLL_SECONDS=3600) as fake:
+        yield fake
 
 
 def _submitted(engine, fal):
@@ -348,14 +343,8 @@ def test_fake_fal_speaks_http(fal):
 
 @pytest.fixture
 def higgsfield(engine, settings):
-    fake = FakeHiggsfield().start()
-    settings.GENFANS_PROVIDER = "higgsfield"
-    settings.HIGGSFIELD_API_KEY = "hf-key"
-    settings.HIGGSFIELD_API_SECRET = "hf-secret"
-    settings.HIGGSFIELD_BASE_URL = fake.url
-    settings.JOB_POLL_SECONDS = 3600
-    yield fake
-    fake.stop()
+    with serving_higgsfield(settings, GENFANS_PROVIDER="higgsfield", JOB_POLL_SECONDS=3600) as fake:
+        yield fake
 
 
 def test_higgsfield_webhook_needs_the_job_token_and_is_re_read(

@@ -5,13 +5,14 @@ import zipfile
 
 import pytest
 from django.test import Client
+from PIL import Image
 
 from genfans.credits.calculator import estimate
 from genfans.credits.selectors import credits_balance_get
 from genfans.providers.sandbox import render_video
 from genfans.storage.models import Asset
 from genfans.studio.models import CustomModel, Job, JobStatus, ModelVersion
-from tests.providers.fakes import FakeFal
+from tests.providers.fakes import serving_fal, serving_higgsfield
 from tests.studio.helpers import create_model, file_bytes, generate_from, upload, uploads
 
 START = 550
@@ -19,14 +20,9 @@ START = 550
 
 @pytest.fixture
 def fal(engine, settings):
-    fake = FakeFal().start()
-    settings.GENFANS_PROVIDER = "fal"
-    settings.FAL_KEY = "test-fal-key"
-    settings.FAL_QUEUE_URL = fake.url
-    settings.FAL_JWKS_URL = f"{fake.url}/.well-known/jwks.json"
-    settings.JOB_POLL_SECONDS = 3600  # only webhooks move these jobs
-    yield fake
-    fake.stop()
+    # Only webhooks move these jobs.
+    with serving_fal(settings, GENFANS_PROVIDER="fal", JOB_POLL_SECONDS=3600) as fake:
+        yield fake
 
 
 def _next_request(engine, fal) -> str:
@@ -215,14 +211,9 @@ def test_video_and_face_swap_through_fal(engine, fal, team_client, reference_mod
 
 def test_video_through_higgsfield_when_configured(engine, team_client, settings):
     """GENFANS_PROVIDER_VIDEO_GENERATION=higgsfield sends only videos to Higgsfield's DoP."""
-    from tests.providers.fakes import FakeHiggsfield
-
-    fake = FakeHiggsfield().start()
-    settings.HIGGSFIELD_API_KEY = "hf-key"
-    settings.HIGGSFIELD_API_SECRET = "hf-secret"
-    settings.HIGGSFIELD_BASE_URL = fake.url
-    settings.PROVIDER_BY_OPERATION = {"video_generation": "higgsfield"}
-    try:
+    with serving_higgsfield(
+        settings, PROVIDER_BY_OPERATION={"video_generation": "higgsfield"}
+    ) as fake:
         team, client = team_client
         image = upload(client)
         job = client.post(
@@ -234,8 +225,6 @@ def test_video_through_higgsfield_when_configured(engine, team_client, settings)
         [request] = fake.submits()
         assert request.app == "higgsfield-ai/dop/standard"
         assert request.input["duration"] == 5 and request.input["image_url"]
-        from PIL import Image
-
         clip = render_video(source=Image.new("RGB", (64, 64)), seconds=5, width=96, height=64)
         request.status = "completed"
         request.result = {"video": {"url": fake.add_file(f"{request.request_id}.mp4", clip)}}
@@ -248,5 +237,3 @@ def test_video_through_higgsfield_when_configured(engine, team_client, settings)
             64,
         )
         assert stored.credits_charged == _cost("video_generation", duration_s=5, resolution="720p")
-    finally:
-        fake.stop()
