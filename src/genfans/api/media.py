@@ -12,7 +12,7 @@ from genfans.core.pagination import paginate
 from genfans.storage.urls import asset_url
 from genfans.studio.media import gallery_asset_delete, gallery_list_for_team
 from genfans.studio.models import JobType
-from genfans.studio.selectors import queue_positions_for_team
+from genfans.studio.selectors import queue_position_get
 from genfans.studio.services import job_submit
 
 router = Router(tags=["media"], auth=api_auth)
@@ -101,7 +101,7 @@ def _submitted(request, job_type: str, params: dict, idempotency_key: str | None
         idempotency_key=idempotency_key or None,
         ip_address=client_ip(request),
     )
-    position = queue_positions_for_team(team=caller.team).get(job.pk)
+    position = queue_position_get(team=caller.team, job=job)
     return Status(202, {"job": job_out(job, queue_position=position)})
 
 

@@ -20,7 +20,7 @@ from genfans.studio.custom_models import (
     custom_model_rename,
 )
 from genfans.studio.models import CustomModel, CustomModelStatus, ModelVersion
-from genfans.studio.selectors import queue_positions_for_team
+from genfans.studio.selectors import queue_position_get
 
 router = Router(tags=["models"], auth=api_auth)
 
@@ -161,7 +161,7 @@ def model_detail_out(model: CustomModel) -> dict[str, Any]:
 
 
 def _job(team, job) -> dict[str, Any]:
-    return job_out(job, queue_position=queue_positions_for_team(team=team).get(job.pk))
+    return job_out(job, queue_position=queue_position_get(team=team, job=job))
 
 
 @router.get("/models", response=ModelPage)

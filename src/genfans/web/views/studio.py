@@ -16,7 +16,7 @@ from genfans.credits.selectors import credits_balance_get
 from genfans.studio.custom_models import custom_models_ready_for_team
 from genfans.studio.models import JobStatus, JobType
 from genfans.studio.operations import MAX_SIDE_BY_PLAN, QUALITIES, SIZES
-from genfans.studio.selectors import job_get_for_team, job_list_for_team, queue_positions_for_team
+from genfans.studio.selectors import job_get_for_team, job_list_for_team, queue_position_get
 from genfans.studio.services import job_cancel, job_submit
 from genfans.web.decorators import team_required
 from genfans.web.errors import add_form_error
@@ -147,10 +147,7 @@ def _job_or_404(request, job_id):
 @team_required
 def job_detail(request, job_id):
     job = _job_or_404(request, job_id)
-    position = None
-    if job.status == JobStatus.QUEUED:
-        position = queue_positions_for_team(team=request.team).get(job.pk)
-    context = {"job": job, "queue_position": position}
+    context = {"job": job, "queue_position": queue_position_get(team=request.team, job=job)}
     if request.htmx:
         return render(request, "web/studio/job.html#job", context)
     return render(request, "web/studio/job.html", context)
