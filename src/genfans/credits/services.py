@@ -1,21 +1,20 @@
-"""Every change to credits. Each service locks the team's balance row first (one fixed order:
-balance, then the job's reservation), changes it with F() expressions in a conditional UPDATE,
-and appends ledger rows whose unique idempotency keys make a replay change nothing.
+"""Every change to credits. The team's balance row is changed by ONE conditional
+`UPDATE … RETURNING` that also takes its row lock, and the ledger rows are appended by one
+INSERT, so the lock every request of the team queues on is held for two statements and the
+commit. Lock order: the job's reservation (when there is one), then the balance. Ledger rows'
+unique idempotency keys, and a reservation's unique job, make a replay change nothing.
 
 reserve/capture/release/grant/replenish run inside the caller's transaction (they open only a
 savepoint), so a job's status change and its credits commit or roll back together."""
 
 import uuid
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.db.models.functions import Greatest, Least
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from genfans.core.errors import ValidationError
 from genfans.credits.errors import InsufficientCredits
 from genfans.credits.models import (
-    EFFECTS,
     CreditBalance,
     CreditReservation,
     CreditTransaction,
@@ -35,69 +34,100 @@ def _check_amount(amount: int, *, name: str = "amount") -> None:
         raise ValidationError(f"{name} must be a non-negative whole number.", field=name)
 
 
+def _balance_create(*, team_id) -> None:
+    try:
+        with transaction.atomic():
+            CreditBalance.objects.create(team_id=team_id)
+    except IntegrityError:
+        pass  # created by a concurrent transaction
+
+
 def _balance_locked(*, team_id) -> CreditBalance:
-    """The team's balance row under `SELECT … FOR UPDATE`, created on first use."""
+    """The team's balance row under `SELECT … FOR UPDATE`, created on first use: for the
+    services that must read it before deciding what to write."""
     balance = CreditBalance.objects.select_for_update().filter(team_id=team_id).first()
     if balance is None:
-        try:
-            with transaction.atomic():
-                CreditBalance.objects.create(team_id=team_id)
-        except IntegrityError:
-            pass  # created by a concurrent transaction; its row is ours to lock now
+        _balance_create(team_id=team_id)
         balance = CreditBalance.objects.select_for_update().get(team_id=team_id)
     return balance
 
 
-def _post(
-    *,
-    balance: CreditBalance,
-    kind: str,
-    amount: int,
-    key: str,
-    job=None,
-    reference: str = "",
-    reason: str = "",
-    user=None,
-) -> CreditTransaction:
-    """Apply one ledger row to the locked balance and append it."""
-    d_available, d_reserved = (sign * amount for sign in EFFECTS[kind])
-    updates = {
-        "available": F("available") + d_available,
-        "reserved": F("reserved") + d_reserved,
-        "updated_at": timezone.now(),
-    }
-    # Subscription credits are spent first (they are the ones that expire) and never exceed
-    # what is available.
-    if kind == Kind.RESERVE:
-        updates["subscription_available"] = Greatest(F("subscription_available") - amount, 0)
-    elif kind == Kind.EXPIRE:
-        updates["subscription_available"] = F("subscription_available") - amount
-    elif kind == Kind.REPLENISH:
-        updates["subscription_available"] = F("subscription_available") + amount
-    elif kind == Kind.ADJUST and amount < 0:
-        updates["subscription_available"] = Least(
-            F("subscription_available"), F("available") + amount
-        )
-    changed = CreditBalance.objects.filter(
-        pk=balance.pk, available__gte=-d_available, reserved__gte=-d_reserved
-    ).update(**updates)
-    if changed != 1:
-        raise LedgerError(f"{kind} of {amount} does not fit the balance of team {balance.team_id}")
-    # We hold the row lock, so the values we read are the values we changed.
-    balance.available += d_available
-    balance.reserved += d_reserved
-    return CreditTransaction.objects.create(
-        team_id=balance.team_id,
-        kind=kind,
-        amount=amount,
-        available_after=balance.available,
-        reserved_after=balance.reserved,
-        job=job,
-        reference=reference,
-        idempotency_key=key,
-        reason=reason,
-        created_by=user,
+def _subscription_sql(rows: list[CreditTransaction]) -> tuple[str, list[int]]:
+    """The new `subscription_available` after `rows`. Subscription credits are spent first (they
+    are the ones that expire) and never exceed what is available."""
+    sql, params = "subscription_available", []
+    for row in rows:
+        if row.kind == Kind.RESERVE:
+            sql, params = (
+                f"CASE WHEN {sql} > %s THEN {sql} - %s ELSE 0 END",
+                [*params, row.amount, *params, row.amount],
+            )
+        elif row.kind == Kind.EXPIRE:
+            sql, params = f"({sql} - %s)", [*params, row.amount]
+        elif row.kind == Kind.REPLENISH:
+            sql, params = f"({sql} + %s)", [*params, row.amount]
+        elif row.kind == Kind.ADJUST and row.amount < 0:
+            # An adjustment is always alone, so `available` here is the balance before it.
+            sql, params = (
+                f"CASE WHEN {sql} < available + %s THEN {sql} ELSE available + %s END",
+                [*params, *params, row.amount, row.amount],
+            )
+    return sql, params
+
+
+def _balance_update(*, team_id, rows: list[CreditTransaction]) -> tuple[int, int] | None:
+    d_available = sum(row.available_delta for row in rows)
+    d_reserved = sum(row.reserved_delta for row in rows)
+    subscription, subscription_params = _subscription_sql(rows)
+    # Django's update() cannot return the new values, and reading them back would be one more
+    # round trip under the lock.
+    sql = (
+        f"UPDATE {connection.ops.quote_name(CreditBalance._meta.db_table)} "
+        f"SET available = available + %s, reserved = reserved + %s, "
+        f"subscription_available = {subscription}, updated_at = %s "
+        f"WHERE team_id = %s AND available >= %s AND reserved >= %s "
+        f"RETURNING available, reserved"
     )
+    params = [
+        d_available,
+        d_reserved,
+        *subscription_params,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        CreditBalance._meta.get_field("team").get_db_prep_value(team_id, connection),
+        -d_available,
+        -d_reserved,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _apply(*, team_id, rows: list[CreditTransaction]) -> bool:
+    """Apply `rows` to the team's balance and append them. False, and nothing changed, when
+    they do not fit it (the balance would go below zero)."""
+    returned = _balance_update(team_id=team_id, rows=rows)
+    if returned is None and not CreditBalance.objects.filter(team_id=team_id).exists():
+        _balance_create(team_id=team_id)
+        returned = _balance_update(team_id=team_id, rows=rows)
+    if returned is None:
+        return False
+    available, reserved = returned
+    # Walk back from the new balance so each row records the balance just after it.
+    for row in reversed(rows):
+        row.team_id = team_id
+        row.available_after, row.reserved_after = available, reserved
+        available -= row.available_delta
+        reserved -= row.reserved_delta
+    CreditTransaction.objects.bulk_create(rows)
+    return True
+
+
+def _post(*, team_id, **fields) -> CreditTransaction:
+    """Apply one ledger row to a balance the caller has locked and checked."""
+    row = CreditTransaction(**fields)
+    if not _apply(team_id=team_id, rows=[row]):
+        raise LedgerError(f"{row.kind} of {row.amount} does not fit the balance of team {team_id}")
+    return row
 
 
 def _key_used(key: str) -> bool:
@@ -110,52 +140,54 @@ def credits_reserve(*, team, job, amount: int) -> None:
     _check_amount(amount)
     if job.team_id != team.pk:
         raise ValueError("The job belongs to another team.")
-    with transaction.atomic():
-        balance = _balance_locked(team_id=team.pk)
+    row = CreditTransaction(
+        kind=Kind.RESERVE, amount=amount, job=job, idempotency_key=f"job:{job.pk}:reserve"
+    )
+    try:
+        with transaction.atomic():
+            # The reservation first: its job is unique, so a replay stops here, before the
+            # balance.
+            CreditReservation.objects.create(team_id=team.pk, job=job, amount=amount)
+            if not _apply(team_id=team.pk, rows=[row]):
+                available = CreditBalance.objects.get(team_id=team.pk).available
+                raise InsufficientCredits(needed=amount, available=available)
+    except IntegrityError:
         if CreditReservation.objects.filter(job_id=job.pk).exists():
             return
-        if balance.available < amount:
-            raise InsufficientCredits(needed=amount, available=balance.available)
-        _post(
-            balance=balance, kind=Kind.RESERVE, amount=amount, key=f"job:{job.pk}:reserve", job=job
-        )
-        CreditReservation.objects.create(team_id=team.pk, job=job, amount=amount)
+        raise
 
 
 def _resolve(*, job, status: str, charge: int | None) -> int:
     """Resolve the job's pending reservation exactly once; returns the credits charged
     (capture) or released (release). 0 when there is nothing pending."""
-    with transaction.atomic():
-        balance = _balance_locked(team_id=job.team_id)
-        reservation = CreditReservation.objects.filter(
-            job_id=job.pk, status=ReservationStatus.PENDING
-        ).first()
-        if reservation is None:
-            return 0
-        charged = 0 if charge is None else min(charge, reservation.amount)
+    reservation = (
+        CreditReservation.objects.filter(job_id=job.pk, status=ReservationStatus.PENDING)
+        .only("pk", "amount")
+        .first()
+    )
+    if reservation is None:
+        return 0
+    charged = 0 if charge is None else min(charge, reservation.amount)
+    rest = reservation.amount - charged
+    # No savepoint: an error here must roll back the caller's whole transaction anyway (the
+    # job's final state and its credits commit together).
+    with transaction.atomic(savepoint=False):
+        # Whoever changes the reservation from pending resolves it; the others change nothing.
         resolved = CreditReservation.objects.filter(
             pk=reservation.pk, status=ReservationStatus.PENDING
         ).update(status=status, captured=charged, resolved_at=timezone.now())
         if resolved != 1:
             return 0
-        if charged:
-            _post(
-                balance=balance,
-                kind=Kind.CAPTURE,
-                amount=charged,
-                key=f"job:{job.pk}:capture",
-                job=job,
+        rows = [
+            CreditTransaction(
+                kind=kind, amount=amount, job=job, idempotency_key=f"job:{job.pk}:{kind}"
             )
-        rest = reservation.amount - charged
-        if rest:
-            _post(
-                balance=balance,
-                kind=Kind.RELEASE,
-                amount=rest,
-                key=f"job:{job.pk}:release",
-                job=job,
-            )
-        return charged if charge is not None else rest
+            for kind, amount in ((Kind.CAPTURE, charged), (Kind.RELEASE, rest))
+            if amount
+        ]
+        if rows and not _apply(team_id=job.team_id, rows=rows):
+            raise LedgerError(f"the reservation of job {job.pk} does not fit its team's balance")
+    return charged if charge is not None else rest
 
 
 def credits_capture(*, job, amount: int) -> int:
@@ -180,10 +212,16 @@ def credits_grant(
     if kind not in (Kind.GRANT, Kind.REPLENISH):
         raise ValueError(f"credits_grant cannot write {kind!r} rows")
     with transaction.atomic():
-        balance = _balance_locked(team_id=team.pk)
+        _balance_locked(team_id=team.pk)
         if _key_used(idempotency_key):
             return False
-        _post(balance=balance, kind=kind, amount=amount, key=idempotency_key, reference=reference)
+        _post(
+            team_id=team.pk,
+            kind=kind,
+            amount=amount,
+            idempotency_key=idempotency_key,
+            reference=reference,
+        )
         return True
 
 
@@ -199,15 +237,21 @@ def credits_replenish(*, team, amount: int, invoice_id: str) -> bool:
         if _key_used(key):
             return False
         expired = min(balance.subscription_available, balance.available)
-        if expired:
-            _post(
-                balance=balance,
+        rows = [
+            CreditTransaction(
                 kind=Kind.EXPIRE,
                 amount=expired,
-                key=f"{key}:expire",
+                idempotency_key=f"{key}:expire",
                 reference=invoice_id,
+            ),
+            CreditTransaction(
+                kind=Kind.REPLENISH, amount=amount, idempotency_key=key, reference=invoice_id
+            ),
+        ]
+        if not _apply(team_id=team.pk, rows=rows if expired else rows[1:]):
+            raise LedgerError(
+                f"the renewal {invoice_id} does not fit the balance of team {team.pk}"
             )
-        _post(balance=balance, kind=Kind.REPLENISH, amount=amount, key=key, reference=invoice_id)
         activity_record(
             action=Action.CREDITS_REPLENISHED,
             team=team,
@@ -238,7 +282,14 @@ def credits_adjust(
             needed=-amount,
             available=balance.available,
         )
-    row = _post(balance=balance, kind=Kind.ADJUST, amount=amount, key=key, reason=reason, user=user)
+    row = _post(
+        team_id=team.pk,
+        kind=Kind.ADJUST,
+        amount=amount,
+        idempotency_key=key,
+        reason=reason,
+        created_by=user,
+    )
     activity_record(
         action=Action.CREDITS_ADJUSTED,
         team=team,
