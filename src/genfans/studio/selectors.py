@@ -15,9 +15,10 @@ def _with_outputs(queryset):
 
 
 def job_get_for_team(*, team, job_id) -> Job:
-    job = Job.objects.filter(team=team, pk=job_id).first()
-    if job is None:
-        raise NotFound("No such job.")
+    try:
+        job = Job.objects.get(team=team, pk=job_id)
+    except Job.DoesNotExist:
+        raise NotFound("No such job.") from None
     if job.type == JobType.IMAGE_GENERATION and job.status != JobStatus.SUCCEEDED:
         # Its images are stored by the transaction that marks it succeeded: the hottest poll
         # (a running job) needs no second query.
