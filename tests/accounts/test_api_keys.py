@@ -1,5 +1,10 @@
+import time
+from types import SimpleNamespace
+
 import pytest
+from django.core.cache.backends import locmem
 from django.test import Client
+from django.utils import timezone
 
 from genfans.accounts.models import ApiKey
 from genfans.teams.models import ActivityLog
@@ -50,6 +55,21 @@ def test_key_authenticates_records_last_used_and_dies_when_revoked(owner_client,
     # Revoking again is a no-op.
     assert owner_client.delete(f"/api/api-keys/{body['id']}").status_code == 204
     assert ActivityLog.objects.filter(action="revoke_api_key").count() == 1
+
+
+def test_a_key_revoked_by_another_process_stops_working_within_the_cache_time(
+    owner_client, settings, monkeypatch
+):
+    """Each web process keeps a valid key for API_KEY_CACHE_SECONDS: the revoking process forgets
+    it at once (above), the others when their copy expires."""
+    body = owner_client.post("/api/api-keys", {"name": "CI"}, content_type=JSON).json()
+    bot = Client(headers=bearer(body["key"]))
+    assert bot.get("/api/team").status_code == 200
+    ApiKey.objects.update(revoked_at=timezone.now())  # as another process's revoke would
+    assert bot.get("/api/team").status_code == 200
+    later = time.time() + settings.API_KEY_CACHE_SECONDS + 1
+    monkeypatch.setattr(locmem, "time", SimpleNamespace(time=lambda: later))
+    assert bot.get("/api/team").status_code == 401
 
 
 @pytest.mark.parametrize("token", ["gf_live_nope", "garbage", ""])

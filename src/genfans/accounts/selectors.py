@@ -1,5 +1,7 @@
 import uuid
 
+from django.core.cache import caches
+
 from genfans.accounts.models import ApiKey
 from genfans.core.errors import NotFound
 
@@ -22,3 +24,26 @@ def api_key_get_for_team(*, team, api_key_id) -> ApiKey:
     if key is None:
         raise ApiKeyNotFound()
     return key
+
+
+def api_key_get_active(*, raw: str) -> ApiKey | None:
+    """The unrevoked key `raw` with its team, or None. Kept per process for
+    API_KEY_CACHE_SECONDS (the cache pickles, so every request gets its own copy)."""
+    digest = ApiKey.hash_key(raw)
+    key = caches["api_keys"].get(digest)
+    if key is None:
+        try:
+            key = ApiKey.objects.select_related("team").get(hash=digest, revoked_at__isnull=True)
+        except ApiKey.DoesNotExist:
+            return None
+        api_key_remember(key)
+    return key
+
+
+def api_key_remember(key: ApiKey) -> None:
+    caches["api_keys"].set(key.hash, key)
+
+
+def api_key_forget(key: ApiKey) -> None:
+    """Drop `key` from this process's cache (the others drop it within API_KEY_CACHE_SECONDS)."""
+    caches["api_keys"].delete(key.hash)

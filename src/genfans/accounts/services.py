@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.tokens import default_token_generator
@@ -17,7 +18,7 @@ from genfans.accounts.errors import (
     WrongPassword,
 )
 from genfans.accounts.models import ApiKey, User
-from genfans.accounts.selectors import api_key_get_for_team
+from genfans.accounts.selectors import api_key_forget, api_key_get_for_team, api_key_remember
 from genfans.accounts.tasks import password_reset_email_send
 from genfans.accounts.validation import email_normalize, name_clean, password_check_strength
 from genfans.core.errors import ValidationError
@@ -258,6 +259,18 @@ def api_key_create(*, team, user, name: str, ip_address: str | None = None) -> t
     return key, raw
 
 
+# Writing last_used_at on every request would make the hottest read path a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def api_key_mark_used(key: ApiKey) -> None:
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+        api_key_remember(key)
+
+
 @transaction.atomic(durable=True)
 def api_key_revoke(*, team, user, api_key_id, ip_address: str | None = None) -> ApiKey:
     team_owner_require(team=team, user=user)
@@ -265,6 +278,9 @@ def api_key_revoke(*, team, user, api_key_id, ip_address: str | None = None) -> 
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at", "updated_at"])
+        # Now, and again once committed: a request in between may have cached the old row.
+        api_key_forget(key)
+        transaction.on_commit(lambda: api_key_forget(key))
         activity_record(
             action=Action.REVOKE_API_KEY,
             team=team,

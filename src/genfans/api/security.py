@@ -1,17 +1,14 @@
 """API authentication: the browser session (with CSRF) or a team API key as a bearer token."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
 from genfans.accounts.models import ApiKey
+from genfans.accounts.selectors import api_key_get_active
+from genfans.accounts.services import api_key_mark_used
 from genfans.core.errors import PermissionDenied
 from genfans.teams.models import Team, TeamMember
-
-# Writing last_used_at on every request would make the hottest read path a write.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -32,16 +29,10 @@ class Caller:
 
 class TeamApiKey(HttpBearer):
     def authenticate(self, request, token):
-        # Not the team's plan: the hottest request, a status poll, has no use for it.
-        try:
-            key = ApiKey.objects.select_related("team").get(
-                hash=ApiKey.hash_key(token), revoked_at__isnull=True
-            )
-        except ApiKey.DoesNotExist:
+        key = api_key_get_active(raw=token)
+        if key is None:
             return None
-        now = timezone.now()
-        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        api_key_mark_used(key)
         request.team = key.team
         return Caller(team=key.team, user=None, membership=None, api_key=key)
 
