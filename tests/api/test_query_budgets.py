@@ -235,7 +235,8 @@ def test_status_poll_with_an_api_key_costs_one_query(db):
 
 # Queries per image job from submit to succeeded through the sandbox, worker bookkeeping
 # (claiming and finishing task rows, transaction brackets) excluded. Change it on purpose.
-PIPELINE_QUERIES_PER_JOB = 40
+# PostgreSQL appends ledger rows in the balance UPDATE's statement (two fewer per job).
+PIPELINE_QUERIES_PER_JOB = {"postgresql": 38, "sqlite": 40}
 
 
 # The test's own "has everything settled?" check, run between worker passes.
@@ -280,4 +281,4 @@ def test_pipeline_queries_per_job_are_pinned(engine, reference_model):
     one = _run_jobs(engine, reference_model, teams=1)
     three = _run_jobs(engine, reference_model, teams=3)
     assert three == 3 * one, f"one job: {one} queries; three jobs: {three}"
-    assert one == PIPELINE_QUERIES_PER_JOB, f"one job now costs {one} queries"
+    assert one == PIPELINE_QUERIES_PER_JOB[connection.vendor], f"one job now costs {one} queries"

@@ -105,6 +105,23 @@ class TestReserveCaptureRelease:
         assert (reservation.status, reservation.captured) == (ReservationStatus.CAPTURED, 25)
         assert reservation.resolved_at is not None
 
+    def test_each_row_records_the_balance_just_after_it(self, team):
+        """A capture and its release are appended by one statement: each still records its
+        own balance-after, and the returned rows are the stored ones."""
+        job = make_job(team)
+        credits_reserve(team=team, job=job, amount=40)
+        credits_capture(job=job, amount=25)
+        rows = CreditTransaction.objects.filter(job=job)
+        assert {(r.kind, r.amount, r.available_after, r.reserved_after) for r in rows} == {
+            ("reserve", 40, 10, 40),
+            ("capture", 25, 10, 15),
+            ("release", 15, 25, 0),
+        }
+        adjusted = credits_adjust(team=team, amount=-5, reason="refund", user=None)
+        stored = CreditTransaction.objects.get(pk=adjusted.pk)
+        assert (adjusted.available_after, adjusted.created_at) == (20, stored.created_at)
+        assert stored.available_after == 20
+
     def test_capture_more_than_reserved_charges_only_the_reservation(self, team):
         job = make_job(team)
         credits_reserve(team=team, job=job, amount=40)

@@ -1,15 +1,16 @@
 """Every change to credits. The team's balance row is changed by ONE conditional
-`UPDATE … RETURNING` that also takes its row lock, and the ledger rows are appended by one
-INSERT, so the lock every request of the team queues on is held for two statements and the
-commit. Lock order: the job's reservation (when there is one), then the balance. Ledger rows'
-unique idempotency keys, and a reservation's unique job, make a replay change nothing.
+`UPDATE … RETURNING` that also takes its row lock, and the ledger rows are appended in the same
+statement on PostgreSQL (by one INSERT right after it on SQLite), so the lock every credit
+change of the team queues on is held for one round trip and the commit. Lock order: the job's
+reservation (when there is one), then the balance. Ledger rows' unique idempotency keys, and a
+reservation's unique job, make a replay change nothing.
 
 reserve/capture/release/grant/replenish run inside the caller's transaction (they open only a
 savepoint), so a job's status change and its credits commit or roll back together."""
 
 import uuid
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from genfans.core.errors import ValidationError
@@ -75,12 +76,13 @@ def _subscription_sql(rows: list[CreditTransaction]) -> tuple[str, list[int]]:
     return sql, params
 
 
-def _balance_update(*, team_id, rows: list[CreditTransaction]) -> tuple[int, int] | None:
+def _balance_update_sql(*, team_id, rows: list[CreditTransaction]) -> tuple[str, list]:
+    """The UPDATE of the team's balance by `rows`, which takes its row lock, never goes below
+    zero and returns the new values (Django's update() cannot return them, and reading them
+    back would be one more round trip under the lock)."""
     d_available = sum(row.available_delta for row in rows)
     d_reserved = sum(row.reserved_delta for row in rows)
     subscription, subscription_params = _subscription_sql(rows)
-    # Django's update() cannot return the new values, and reading them back would be one more
-    # round trip under the lock.
     sql = (
         f"UPDATE {connection.ops.quote_name(CreditBalance._meta.db_table)} "
         f"SET available = available + %s, reserved = reserved + %s, "
@@ -97,29 +99,91 @@ def _balance_update(*, team_id, rows: list[CreditTransaction]) -> tuple[int, int
         -d_available,
         -d_reserved,
     ]
+    return sql, params
+
+
+def _later_effects(rows: list[CreditTransaction]) -> list[tuple[int, int]]:
+    """For each row, how much the rows after it move (available, reserved): its balance-after is
+    the new balance minus that."""
+    effects, available, reserved = [], 0, 0
+    for row in reversed(rows):
+        effects.append((available, reserved))
+        available += row.available_delta
+        reserved += row.reserved_delta
+    return effects[::-1]
+
+
+def _apply_in_two_statements(rows: list[CreditTransaction], sql: str, params: list) -> bool:
+    """SQLite (one writer at a time, so nobody queues on the lock): the UPDATE, then the INSERT."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()
+        returned = cursor.fetchone()
+    if returned is None:
+        return False
+    for row, (later_available, later_reserved) in zip(rows, _later_effects(rows), strict=True):
+        row.available_after = returned[0] - later_available
+        row.reserved_after = returned[1] - later_reserved
+    CreditTransaction.objects.bulk_create(rows)
+    return True
+
+
+AFTER_FIELDS = ("available_after", "reserved_after")
+
+
+def _cast_type(field) -> str:
+    # Text unbounded: a value too long then fails the INSERT instead of being cut by the CAST.
+    if isinstance(field, models.CharField | models.TextField):
+        return "text"
+    return field.db_type(connection)
+
+
+def _apply_in_one_statement(rows: list[CreditTransaction], sql: str, params: list) -> bool:
+    """PostgreSQL: the UPDATE and the INSERT as one statement (a data-modifying CTE), so the
+    balance row lock, which every credit change of the team queues on, is held for one round
+    trip and the commit."""
+    fields = [f for f in CreditTransaction._meta.concrete_fields if f.attname not in AFTER_FIELDS]
+    names = [connection.ops.quote_name(f.column) for f in fields]
+    columns = ", ".join(names)
+    row_sql = "({}, %s, %s)".format(", ".join(f"CAST(%s AS {_cast_type(f)})" for f in fields))
+    params = list(params)
+    for row, later in zip(rows, _later_effects(rows), strict=True):
+        params += [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+        params += later
+    sql = (
+        f"WITH balance AS ({sql}) "
+        f"INSERT INTO {connection.ops.quote_name(CreditTransaction._meta.db_table)} "
+        f"({columns}, available_after, reserved_after) "
+        f"SELECT {', '.join(f'v.{name}' for name in names)}, "
+        f"balance.available - v.later_available, balance.reserved - v.later_reserved "
+        f"FROM balance, (VALUES {', '.join([row_sql] * len(rows))}) "
+        f"AS v ({columns}, later_available, later_reserved) "
+        f"RETURNING idempotency_key, available_after, reserved_after"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        after = {key: (available, reserved) for key, available, reserved in cursor.fetchall()}
+    if not after:
+        return False
+    for row in rows:
+        row.available_after, row.reserved_after = after[row.idempotency_key]
+        row._state.adding, row._state.db = False, connection.alias
+    return True
 
 
 def _apply(*, team_id, rows: list[CreditTransaction]) -> bool:
     """Apply `rows` to the team's balance and append them. False, and nothing changed, when
     they do not fit it (the balance would go below zero)."""
-    returned = _balance_update(team_id=team_id, rows=rows)
-    if returned is None and not CreditBalance.objects.filter(team_id=team_id).exists():
-        _balance_create(team_id=team_id)
-        returned = _balance_update(team_id=team_id, rows=rows)
-    if returned is None:
-        return False
-    available, reserved = returned
-    # Walk back from the new balance so each row records the balance just after it.
-    for row in reversed(rows):
+    for row in rows:
         row.team_id = team_id
-        row.available_after, row.reserved_after = available, reserved
-        available -= row.available_delta
-        reserved -= row.reserved_delta
-    CreditTransaction.objects.bulk_create(rows)
-    return True
+    apply = (
+        _apply_in_one_statement if connection.vendor == "postgresql" else _apply_in_two_statements
+    )
+    if apply(rows, *_balance_update_sql(team_id=team_id, rows=rows)):
+        return True
+    if CreditBalance.objects.filter(team_id=team_id).exists():
+        return False
+    _balance_create(team_id=team_id)
+    return apply(rows, *_balance_update_sql(team_id=team_id, rows=rows))
 
 
 def _post(*, team_id, **fields) -> CreditTransaction:
