@@ -236,7 +236,7 @@ def test_status_poll_with_an_api_key_costs_one_query(db):
 # Queries per image job from submit to succeeded through the sandbox, worker bookkeeping
 # (claiming and finishing task rows, transaction brackets) excluded. Change it on purpose.
 # PostgreSQL appends ledger rows in the balance UPDATE's statement (two fewer per job).
-PIPELINE_QUERIES_PER_JOB = {"postgresql": 38, "sqlite": 40}
+PIPELINE_QUERIES_PER_JOB = {"postgresql": 37, "sqlite": 39}
 
 
 # The test's own "has everything settled?" check, run between worker passes.

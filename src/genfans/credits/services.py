@@ -224,30 +224,37 @@ def credits_reserve(*, team, job, amount: int) -> None:
 def _resolve(*, job, status: str, charge: int | None) -> int:
     """Resolve the job's pending reservation exactly once; returns the credits charged
     (capture) or released (release). 0 when there is nothing pending."""
-    reservation = (
-        CreditReservation.objects.filter(job_id=job.pk, status=ReservationStatus.PENDING)
-        .only("pk", "amount")
-        .first()
-    )
-    if reservation is None:
-        return 0
-    charged = 0 if charge is None else min(charge, reservation.amount)
-    rest = reservation.amount - charged
     # No savepoint: an error here must roll back the caller's whole transaction anyway (the
     # job's final state and its credits commit together).
     with transaction.atomic(savepoint=False):
         # Whoever changes the reservation from pending resolves it; the others change nothing.
-        resolved = CreditReservation.objects.filter(
-            pk=reservation.pk, status=ReservationStatus.PENDING
-        ).update(status=status, captured=charged, resolved_at=timezone.now())
-        if resolved != 1:
+        # Raw for RETURNING: what it held comes back without a query before the update.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {connection.ops.quote_name(CreditReservation._meta.db_table)} "
+                f"SET status = %s, captured = CASE WHEN amount < %s THEN amount ELSE %s END, "
+                f"resolved_at = %s, updated_at = %s "
+                f"WHERE job_id = %s AND status = %s RETURNING amount, captured",
+                [
+                    status,
+                    charge or 0,
+                    charge or 0,
+                    *[connection.ops.adapt_datetimefield_value(timezone.now())] * 2,
+                    CreditReservation._meta.get_field("job").get_db_prep_value(job.pk, connection),
+                    ReservationStatus.PENDING,
+                ],
+            )
+            resolved = cursor.fetchone()
+        if resolved is None:
             return 0
+        amount, charged = resolved
+        rest = amount - charged
         rows = [
             CreditTransaction(
-                kind=kind, amount=amount, job=job, idempotency_key=f"job:{job.pk}:{kind}"
+                kind=kind, amount=part, job=job, idempotency_key=f"job:{job.pk}:{kind}"
             )
-            for kind, amount in ((Kind.CAPTURE, charged), (Kind.RELEASE, rest))
-            if amount
+            for kind, part in ((Kind.CAPTURE, charged), (Kind.RELEASE, rest))
+            if part
         ]
         if rows and not _apply(team_id=job.team_id, rows=rows):
             raise LedgerError(f"the reservation of job {job.pk} does not fit its team's balance")
