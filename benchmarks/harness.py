@@ -193,6 +193,12 @@ def wrk(url: str, *, connections: int, seconds: int, key: str = "", body: str = 
     )
     line = next(x for x in out.stdout.splitlines() if x.startswith("JSON "))
     data = json.loads(line[5:])
+    # A figure made of error answers measures the error path: refuse it rather than print it.
+    if data["non_2xx"] or data["socket_errors"]:
+        raise RuntimeError(
+            f"{url}: {data['non_2xx']} non-2xx answers and {data['socket_errors']} socket errors "
+            f"in {data['requests']} requests"
+        )
     data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
     data["p50_ms"] = data["p50_us"] / 1000
     data["p99_ms"] = data["p99_us"] / 1000

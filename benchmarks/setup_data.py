@@ -24,7 +24,7 @@ from genfans.billing.models import Plan  # noqa: E402
 from genfans.catalog.models import ReferenceModel  # noqa: E402
 from genfans.credits.services import credits_grant  # noqa: E402
 from genfans.storage.models import Asset  # noqa: E402
-from genfans.studio.models import Job, JobStatus, JobType  # noqa: E402
+from genfans.studio.models import Job, JobStatus, JobType, TeamSlots  # noqa: E402
 from genfans.studio.services import job_submit  # noqa: E402
 from genfans.teams.services import team_create  # noqa: E402
 
@@ -104,6 +104,8 @@ def submission() -> dict:
     keys = {}
     for name in ("api", "floor"):
         team = _team(f"bench submit {name}", credits=10**9)
+        # The slot row a team's first submit creates: the floor's SQL locks it, never makes it.
+        TeamSlots.objects.create(team=team)
         keys[name] = make_api_key(team=team, user=_owner())
     body = {
         "model_id": str(_reference_model().pk),
