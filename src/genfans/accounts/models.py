@@ -45,6 +45,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Set when the person opened the link sign-up emailed them; the Free grant waits for it.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
     # Part of every session's auth hash: bumping it ends all sessions but the ones re-signed
     # with `update_session_auth_hash`, whatever the session backend (DB, cache, signed cookie).
     session_epoch = models.PositiveIntegerField(default=0)

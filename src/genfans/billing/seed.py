@@ -1,6 +1,10 @@
 from django.conf import settings
 
-from genfans.billing.models import Plan
+from genfans.billing.models import CreditPack, Plan
+
+# Job types, as `studio.models.JobType` spells them (billing sits below studio).
+IMAGE, CREATION, REFINEMENT = "image_generation", "model_creation", "model_refinement"
+VIDEO, FACE_SWAP = "video_generation", "face_swap"
 
 PLANS = [
     {
@@ -12,7 +16,10 @@ PLANS = [
         "max_queued_jobs": 5,
         "price_cents": 0,
         "trial_days": 0,
-        "features": ["50 credits once", "1 job at a time", "Sandbox and catalog"],
+        "operations": [IMAGE, CREATION, REFINEMENT],
+        "max_image_side": 1024,
+        "max_video_seconds": 0,
+        "tagline": "Try the studio: 50 credits once, for a verified email",
     },
     {
         "code": "starter",
@@ -23,7 +30,10 @@ PLANS = [
         "max_queued_jobs": 20,
         "price_cents": 2900,
         "trial_days": 14,
-        "features": ["Reference catalog and custom models", "Image generation", "Email support"],
+        "operations": [IMAGE, CREATION, REFINEMENT],
+        "max_image_side": 1536,
+        "max_video_seconds": 0,
+        "tagline": "Custom models and image generation",
     },
     {
         "code": "pro",
@@ -34,7 +44,10 @@ PLANS = [
         "max_queued_jobs": 50,
         "price_cents": 7900,
         "trial_days": 14,
-        "features": ["Everything in Starter", "Video and face swap", "Faster queue"],
+        "operations": [IMAGE, CREATION, REFINEMENT, VIDEO, FACE_SWAP],
+        "max_image_side": 2048,
+        "max_video_seconds": 10,
+        "tagline": "Everything in Starter, plus video and face swap",
     },
     {
         "code": "studio",
@@ -45,7 +58,10 @@ PLANS = [
         "max_queued_jobs": 200,
         "price_cents": 19900,
         "trial_days": 14,
-        "features": ["Everything in Pro", "Highest queue priority", "Built for agencies"],
+        "operations": [IMAGE, CREATION, REFINEMENT, VIDEO, FACE_SWAP],
+        "max_image_side": 2048,
+        "max_video_seconds": 10,
+        "tagline": "Everything in Pro, with the highest queue priority: built for agencies",
     },
 ]
 
@@ -61,3 +77,23 @@ def seed_plans() -> int:
             },
         )
     return len(PLANS)
+
+
+PACKS = [
+    {"code": "small", "name": "500 credits", "credits": 500, "price_cents": 1500},
+    {"code": "medium", "name": "2,000 credits", "credits": 2000, "price_cents": 4900},
+    {"code": "large", "name": "10,000 credits", "credits": 10000, "price_cents": 19900},
+]
+
+
+def seed_packs() -> int:
+    for order, pack in enumerate(PACKS):
+        CreditPack.objects.update_or_create(
+            code=pack["code"],
+            defaults={
+                **pack,
+                "sort_order": order,
+                "stripe_price_id": settings.STRIPE_PACK_PRICES.get(pack["code"], ""),
+            },
+        )
+    return len(PACKS)

@@ -11,11 +11,15 @@ FREE_PLAN_CODE = "free"
 PLAN_HONOURING_STATUSES = {SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING}
 
 
+def plan_free() -> Plan:
+    return Plan.objects.get(code=FREE_PLAN_CODE)
+
+
 def plan_effective_for_team(*, team) -> Plan:
     """The plan whose limits apply to a team's new jobs."""
     if team.plan.code == FREE_PLAN_CODE or team.subscription_status in PLAN_HONOURING_STATUSES:
         return team.plan
-    return Plan.objects.get(code=FREE_PLAN_CODE)
+    return plan_free()
 
 
 def plan_lookup_key(plan: Plan) -> str:

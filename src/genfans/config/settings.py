@@ -233,6 +233,10 @@ STRIPE_API_BASE = env_str("STRIPE_API_BASE")
 STRIPE_PRICES = {
     plan: env_str(f"STRIPE_PRICE_{plan.upper()}") for plan in ("starter", "pro", "studio")
 }
+# One-off prices of the credit packs (`genfans setup` creates them).
+STRIPE_PACK_PRICES = {
+    pack: env_str(f"STRIPE_PRICE_PACK_{pack.upper()}") for pack in ("small", "medium", "large")
+}
 
 FAL_KEY = env_str("FAL_KEY")
 HIGGSFIELD_API_KEY = env_str("HIGGSFIELD_API_KEY")

@@ -15,6 +15,8 @@ class Kind(models.TextChoices):
     RELEASE = "release", "Release"
     ADJUST = "adjust", "Adjust"
     EXPIRE = "expire", "Expire"
+    # A refunded pack's credits taken back (only what is still unspent).
+    REFUND = "refund", "Refund"
 
 
 # How each kind moves the two balances, per credit of `amount`. `amount` is positive for every
@@ -27,6 +29,7 @@ EFFECTS: dict[str, tuple[int, int]] = {
     Kind.RELEASE: (1, -1),
     Kind.ADJUST: (1, 0),
     Kind.EXPIRE: (-1, 0),
+    Kind.REFUND: (-1, 0),
 }
 
 
@@ -38,9 +41,13 @@ class CreditBalance(BaseModel):
     )
     available = models.BigIntegerField(default=0)
     reserved = models.BigIntegerField(default=0)
-    # The part of `available` that came from subscription periods: spent first, and what is
-    # left of it expires at the next renewal. Always <= available.
+    # The part of `available` that is plan credits of the current period: spent first, and what
+    # is left of it expires when the period ends. Always <= available; equals the sum of the
+    # ledger's `plan_amount`.
     subscription_available = models.BigIntegerField(default=0)
+    # The subscription period the plan credits belong to (`<subscription>:<start>`), "" when the
+    # team has none. Plan credits a job held across the period's end expire when released.
+    plan_period = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [
@@ -78,6 +85,8 @@ class CreditTransaction(BaseModel):
     )
     reference = models.CharField(max_length=200, blank=True)
     idempotency_key = models.CharField(max_length=200, unique=True)
+    # How this row changed the plan credits (`subscription_available`): signed.
+    plan_amount = models.BigIntegerField(default=0)
     reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -129,6 +138,9 @@ class CreditReservation(BaseModel):
         "studio.Job", on_delete=models.CASCADE, related_name="credit_reservation"
     )
     amount = models.BigIntegerField()
+    # The part of `amount` that was plan credits, and the period they belong to.
+    plan_amount = models.BigIntegerField(default=0)
+    plan_period = models.CharField(max_length=200, blank=True)
     status = models.CharField(
         max_length=16, choices=ReservationStatus.choices, default=ReservationStatus.PENDING
     )
@@ -147,13 +159,49 @@ class CreditReservation(BaseModel):
             models.CheckConstraint(
                 condition=Q(amount__gte=0)
                 & Q(captured__gte=0)
-                & Q(captured__lte=models.F("amount")),
+                & Q(captured__lte=models.F("amount"))
+                & Q(plan_amount__gte=0)
+                & Q(plan_amount__lte=models.F("amount")),
                 name="credit_reservation_amounts",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.job_id}: {self.amount} ({self.status})"
+
+
+class SpendLimit(BaseModel):
+    """An owner's monthly cap on what one member, or one API key, may spend (captured +
+    reserved in the team's billing period). Exactly one of `member` and `api_key` is set."""
+
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+")
+    member = models.OneToOneField(
+        "teams.TeamMember",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="spend_limit",
+    )
+    api_key = models.OneToOneField(
+        "accounts.ApiKey",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="spend_limit",
+    )
+    monthly_cap = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(member__isnull=False) & Q(api_key__isnull=True))
+                | (Q(member__isnull=True) & Q(api_key__isnull=False)),
+                name="spend_limit_one_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id or self.api_key_id}: {self.monthly_cap} a month"
 
 
 class Operation(models.TextChoices):

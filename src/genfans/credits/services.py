@@ -5,8 +5,14 @@ change of the team queues on is held for one round trip and the commit. Lock ord
 reservation (when there is one), then the balance. Ledger rows' unique idempotency keys, and a
 reservation's unique job, make a replay change nothing.
 
-reserve/capture/release/grant/replenish run inside the caller's transaction (they open only a
-savepoint), so a job's status change and its credits commit or roll back together."""
+Plan credits (`subscription_available`) are the part of `available` that belongs to the current
+subscription period (`plan_period`): spent first, expired when the period ends. Every ledger row
+records how it moved them (`plan_amount`), and a reservation remembers how much of it was plan
+credits of which period, so a release gives plan credits back as plan credits, and plan credits
+held across the end of their period expire when they come back.
+
+The services run inside the caller's transaction (they open only a savepoint), so a job's status
+change and its credits commit or roll back together."""
 
 import uuid
 
@@ -53,51 +59,30 @@ def _balance_locked(*, team_id) -> CreditBalance:
     return balance
 
 
-def _subscription_sql(rows: list[CreditTransaction]) -> tuple[str, list[int]]:
-    """The new `subscription_available` after `rows`. Subscription credits are spent first (they
-    are the ones that expire) and never exceed what is available."""
-    sql, params = "subscription_available", []
-    for row in rows:
-        if row.kind == Kind.RESERVE:
-            sql, params = (
-                f"CASE WHEN {sql} > %s THEN {sql} - %s ELSE 0 END",
-                [*params, row.amount, *params, row.amount],
-            )
-        elif row.kind == Kind.EXPIRE:
-            sql, params = f"({sql} - %s)", [*params, row.amount]
-        elif row.kind == Kind.REPLENISH:
-            sql, params = f"({sql} + %s)", [*params, row.amount]
-        elif row.kind == Kind.ADJUST and row.amount < 0:
-            # An adjustment is always alone, so `available` here is the balance before it.
-            sql, params = (
-                f"CASE WHEN {sql} < available + %s THEN {sql} ELSE available + %s END",
-                [*params, *params, row.amount, row.amount],
-            )
-    return sql, params
-
-
 def _balance_update_sql(*, team_id, rows: list[CreditTransaction]) -> tuple[str, list]:
     """The UPDATE of the team's balance by `rows`, which takes its row lock, never goes below
     zero and returns the new values (Django's update() cannot return them, and reading them
     back would be one more round trip under the lock)."""
     d_available = sum(row.available_delta for row in rows)
     d_reserved = sum(row.reserved_delta for row in rows)
-    subscription, subscription_params = _subscription_sql(rows)
+    d_plan = sum(row.plan_amount for row in rows)
     sql = (
         f"UPDATE {connection.ops.quote_name(CreditBalance._meta.db_table)} "
         f"SET available = available + %s, reserved = reserved + %s, "
-        f"subscription_available = {subscription}, updated_at = %s "
+        f"subscription_available = subscription_available + %s, updated_at = %s "
         f"WHERE team_id = %s AND available >= %s AND reserved >= %s "
+        f"AND subscription_available >= %s "
         f"RETURNING available, reserved"
     )
     params = [
         d_available,
         d_reserved,
-        *subscription_params,
+        d_plan,
         connection.ops.adapt_datetimefield_value(timezone.now()),
         CreditBalance._meta.get_field("team").get_db_prep_value(team_id, connection),
         -d_available,
         -d_reserved,
+        -d_plan,
     ]
     return sql, params
 
@@ -199,22 +184,33 @@ def _key_used(key: str) -> bool:
 
 
 def credits_reserve(*, team, job, amount: int) -> None:
-    """Hold `amount` of the team's available credits for `job`. Idempotent per job.
-    Raises InsufficientCredits (and changes nothing) when the team has less available."""
+    """Hold `amount` of the team's available credits for `job`, plan credits first. Idempotent
+    per job. Raises InsufficientCredits (and changes nothing) when the team has less available."""
     _check_amount(amount)
     if job.team_id != team.pk:
         raise ValueError("The job belongs to another team.")
-    row = CreditTransaction(
-        kind=Kind.RESERVE, amount=amount, job=job, idempotency_key=f"job:{job.pk}:reserve"
-    )
     try:
         with transaction.atomic():
             # The reservation first: its job is unique, so a replay stops here, before the
             # balance.
-            CreditReservation.objects.create(team_id=team.pk, job=job, amount=amount)
-            if not _apply(team_id=team.pk, rows=[row]):
-                available = CreditBalance.objects.get(team_id=team.pk).available
-                raise InsufficientCredits(needed=amount, available=available)
+            reservation = CreditReservation.objects.create(team_id=team.pk, job=job, amount=amount)
+            # Read under the lock: how much of the hold is plan credits depends on the balance.
+            balance = _balance_locked(team_id=team.pk)
+            if balance.available < amount:
+                raise InsufficientCredits(needed=amount, available=balance.available)
+            plan = min(balance.subscription_available, amount)
+            if plan:
+                CreditReservation.objects.filter(pk=reservation.pk).update(
+                    plan_amount=plan, plan_period=balance.plan_period
+                )
+            _post(
+                team_id=team.pk,
+                kind=Kind.RESERVE,
+                amount=amount,
+                plan_amount=-plan,
+                job=job,
+                idempotency_key=f"job:{job.pk}:reserve",
+            )
     except IntegrityError:
         if CreditReservation.objects.filter(job_id=job.pk).exists():
             return
@@ -234,7 +230,8 @@ def _resolve(*, job, status: str, charge: int | None) -> int:
                 f"UPDATE {connection.ops.quote_name(CreditReservation._meta.db_table)} "
                 f"SET status = %s, captured = CASE WHEN amount < %s THEN amount ELSE %s END, "
                 f"resolved_at = %s, updated_at = %s "
-                f"WHERE job_id = %s AND status = %s RETURNING amount, captured",
+                f"WHERE job_id = %s AND status = %s "
+                f"RETURNING amount, captured, plan_amount, plan_period",
                 [
                     status,
                     charge or 0,
@@ -247,15 +244,42 @@ def _resolve(*, job, status: str, charge: int | None) -> int:
             resolved = cursor.fetchone()
         if resolved is None:
             return 0
-        amount, charged = resolved
+        amount, charged, plan, plan_period = resolved
         rest = amount - charged
-        rows = [
-            CreditTransaction(
-                kind=kind, amount=part, job=job, idempotency_key=f"job:{job.pk}:{kind}"
+        # Plan credits are spent first, so what comes back holds the plan credits not spent.
+        plan_back = max(plan - charged, 0)
+        key = f"job:{job.pk}"
+        rows = (
+            [
+                CreditTransaction(
+                    kind=Kind.CAPTURE, amount=charged, job=job, idempotency_key=f"{key}:capture"
+                )
+            ]
+            if charged
+            else []
+        )
+        if rest:
+            current = plan_back and _balance_locked(team_id=job.team_id).plan_period == plan_period
+            rows.append(
+                CreditTransaction(
+                    kind=Kind.RELEASE,
+                    amount=rest,
+                    plan_amount=plan_back if current else 0,
+                    job=job,
+                    idempotency_key=f"{key}:release",
+                )
             )
-            for kind, part in ((Kind.CAPTURE, charged), (Kind.RELEASE, rest))
-            if part
-        ]
+            if plan_back and not current:
+                # Plan credits of a period that has ended since the job took them.
+                rows.append(
+                    CreditTransaction(
+                        kind=Kind.EXPIRE,
+                        amount=plan_back,
+                        job=job,
+                        reference=plan_period,
+                        idempotency_key=f"{key}:expire",
+                    )
+                )
         if rows and not _apply(team_id=job.team_id, rows=rows):
             raise LedgerError(f"the reservation of job {job.pk} does not fit its team's balance")
     return charged if charge is not None else rest
@@ -274,21 +298,17 @@ def credits_release(*, job) -> int:
     return _resolve(job=job, status=ReservationStatus.RELEASED, charge=None)
 
 
-def credits_grant(
-    *, team, amount: int, idempotency_key: str, reference: str = "", kind: str = Kind.GRANT
-) -> bool:
-    """Add credits once per key. `kind="replenish"` marks them subscription credits (they expire
-    at the next renewal). Returns False on a replayed key."""
+def credits_grant(*, team, amount: int, idempotency_key: str, reference: str = "") -> bool:
+    """Add credits that never expire (bought, promotional, the Free grant) once per key.
+    Returns False on a replayed key."""
     _check_amount(amount)
-    if kind not in (Kind.GRANT, Kind.REPLENISH):
-        raise ValueError(f"credits_grant cannot write {kind!r} rows")
     with transaction.atomic():
         _balance_locked(team_id=team.pk)
         if _key_used(idempotency_key):
             return False
         _post(
             team_id=team.pk,
-            kind=kind,
+            kind=Kind.GRANT,
             amount=amount,
             idempotency_key=idempotency_key,
             reference=reference,
@@ -296,39 +316,125 @@ def credits_grant(
         return True
 
 
-def credits_replenish(*, team, amount: int, invoice_id: str) -> bool:
-    """A new billing period paid by `invoice_id`: the unused subscription credits expire and
-    `amount` subscription credits are granted. Once per invoice (False on replay)."""
+def _plan_expire_row(
+    balance: CreditBalance, *, key: str, reference: str
+) -> list[CreditTransaction]:
+    expired = balance.subscription_available
+    if not expired:
+        return []
+    return [
+        CreditTransaction(
+            kind=Kind.EXPIRE,
+            amount=expired,
+            plan_amount=-expired,
+            idempotency_key=f"{key}:expire",
+            reference=reference,
+        )
+    ]
+
+
+def _plan_period_set(*, team_id, period: str) -> None:
+    CreditBalance.objects.filter(team_id=team_id).update(plan_period=period)
+
+
+def credits_plan_period_start(
+    *, team, period: str, amount: int, idempotency_key: str, reference: str = ""
+) -> bool:
+    """A new subscription period (`<subscription>:<start>`) was paid or trialled: what is left
+    of the previous period's plan credits expires and `amount` plan credits are granted for this
+    one. Once per key (False on replay)."""
     _check_amount(amount)
-    if not invoice_id:
-        raise ValueError("invoice_id is required")
-    key = f"invoice:{invoice_id}"
+    if not period or not idempotency_key:
+        raise ValueError("period and idempotency_key are required")
     with transaction.atomic():
         balance = _balance_locked(team_id=team.pk)
-        if _key_used(key):
+        if _key_used(idempotency_key):
             return False
-        expired = min(balance.subscription_available, balance.available)
+        expired = _plan_expire_row(balance, key=idempotency_key, reference=reference)
         rows = [
+            *expired,
             CreditTransaction(
-                kind=Kind.EXPIRE,
-                amount=expired,
-                idempotency_key=f"{key}:expire",
-                reference=invoice_id,
-            ),
-            CreditTransaction(
-                kind=Kind.REPLENISH, amount=amount, idempotency_key=key, reference=invoice_id
+                kind=Kind.REPLENISH,
+                amount=amount,
+                plan_amount=amount,
+                idempotency_key=idempotency_key,
+                reference=reference,
             ),
         ]
-        if not _apply(team_id=team.pk, rows=rows if expired else rows[1:]):
-            raise LedgerError(
-                f"the renewal {invoice_id} does not fit the balance of team {team.pk}"
-            )
+        if not _apply(team_id=team.pk, rows=rows):
+            raise LedgerError(f"the period {period} does not fit the balance of team {team.pk}")
+        _plan_period_set(team_id=team.pk, period=period)
         activity_record(
             action=Action.CREDITS_REPLENISHED,
             team=team,
-            metadata={"invoice_id": invoice_id, "granted": amount, "expired": expired},
+            metadata={
+                "reference": reference,
+                "granted": amount,
+                "expired": expired[0].amount if expired else 0,
+            },
         )
         return True
+
+
+def credits_plan_top_up(
+    *, team, period: str, amount: int, idempotency_key: str, reference: str = ""
+) -> bool:
+    """More plan credits for the current period (an upgrade's difference), once per key. Nothing
+    when `period` is not the team's current one (False)."""
+    _check_amount(amount)
+    with transaction.atomic():
+        balance = _balance_locked(team_id=team.pk)
+        if balance.plan_period != period or _key_used(idempotency_key):
+            return False
+        _post(
+            team_id=team.pk,
+            kind=Kind.REPLENISH,
+            amount=amount,
+            plan_amount=amount,
+            idempotency_key=idempotency_key,
+            reference=reference,
+        )
+        activity_record(
+            action=Action.CREDITS_REPLENISHED,
+            team=team,
+            metadata={"reference": reference, "granted": amount, "expired": 0},
+        )
+        return True
+
+
+def credits_plan_end(*, team, idempotency_key: str, reference: str = "") -> int:
+    """The subscription ended: its unused plan credits expire now, and those jobs still hold
+    expire when they come back. Returns the credits expired (0 on replay)."""
+    with transaction.atomic():
+        balance = _balance_locked(team_id=team.pk)
+        if _key_used(f"{idempotency_key}:expire") or not balance.plan_period:
+            _plan_period_set(team_id=team.pk, period="")
+            return 0
+        rows = _plan_expire_row(balance, key=idempotency_key, reference=reference)
+        if rows and not _apply(team_id=team.pk, rows=rows):
+            raise LedgerError(f"the end of {reference} does not fit the balance of team {team.pk}")
+        _plan_period_set(team_id=team.pk, period="")
+        return rows[0].amount if rows else 0
+
+
+def credits_refund(*, team, amount: int, idempotency_key: str, reference: str = "") -> int:
+    """Take back up to `amount` credits that are not plan credits (a refunded purchase): only
+    what is still available; returns what was taken (0 on a replayed key)."""
+    _check_amount(amount)
+    with transaction.atomic():
+        balance = _balance_locked(team_id=team.pk)
+        if _key_used(idempotency_key):
+            return 0
+        taken = min(amount, balance.available - balance.subscription_available)
+        if taken:
+            _post(
+                team_id=team.pk,
+                kind=Kind.REFUND,
+                amount=taken,
+                idempotency_key=idempotency_key,
+                reference=reference,
+            )
+        return taken
 
 
 @transaction.atomic(durable=True)
@@ -353,10 +459,14 @@ def credits_adjust(
             needed=-amount,
             available=balance.available,
         )
+    # A negative correction takes credits that never expire first, then plan credits.
+    other = balance.available - balance.subscription_available
+    plan = min(0, amount + other) if amount < 0 else 0
     row = _post(
         team_id=team.pk,
         kind=Kind.ADJUST,
         amount=amount,
+        plan_amount=plan,
         idempotency_key=key,
         reason=reason,
         created_by=user,
@@ -370,11 +480,12 @@ def credits_adjust(
     return row
 
 
-def credits_signup_grant(*, team) -> bool:
-    """The free plan's one-time credits for a new team (called by `teams.services.team_create`)."""
+def credits_free_grant(*, team, person_key: str, amount: int) -> bool:
+    """The Free plan's one-time credits, once per verified person (`person_key`, whatever team
+    they own). False when that person had them already."""
     return credits_grant(
         team=team,
-        amount=team.plan.monthly_credits,
-        idempotency_key=f"team:{team.pk}:signup",
-        reference="signup",
+        amount=amount,
+        idempotency_key=f"free:{person_key}",
+        reference="free grant",
     )

@@ -150,7 +150,7 @@ class Command(BaseCommand):
         for spec in PLANS:
             if not spec["price_cents"]:
                 continue
-            plan = Plan(**{k: v for k, v in spec.items() if k != "features"})
+            plan = Plan(**spec)
             try:
                 price_id, created = gateway.plan_price_ensure(
                     api_key=key,
