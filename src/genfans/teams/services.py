@@ -30,9 +30,6 @@ def team_create(*, owner, name: str, ip_address: str | None = None) -> Team:
     team = Team.objects.create(name=name, plan=Plan.objects.get(code=FREE_PLAN_CODE))
     TeamMember.objects.create(team=team, user=owner, role=Role.OWNER)
     activity_record(action=Action.CREATE_TEAM, team=team, user=owner, ip_address=ip_address)
-    from genfans.credits.services import credits_signup_grant  # credits builds on teams
-
-    credits_signup_grant(team=team)  # the free plan's one-time credits
     return team
 
 
