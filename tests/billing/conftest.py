@@ -10,6 +10,8 @@ from genfans.billing.seed import seed_plans
 from tests.billing.fake_stripe import FakeStripe
 
 WEBHOOK_SECRET = "whsec_test_secret"
+# The start of the billing period test invoices bill, unless a test names another.
+PERIOD_START = int(time.time()) - 3600
 _event_ids = itertools.count(1)
 
 
@@ -128,14 +130,19 @@ def invoice_object(
     price_id: str,
     metadata: dict | None = None,
     amount_paid: int = 0,
+    billing_reason: str = "subscription_create",
+    period_start: int | None = None,
+    period_days: int = 30,
 ) -> dict:
-    """An invoice in the current API shape (subscription under `parent`)."""
+    """An invoice in the current API shape (subscription under `parent`); its one line bills
+    the period starting at `period_start` (the same for every call of a test by default)."""
+    start = period_start if period_start is not None else PERIOD_START
     return {
         "id": invoice_id,
         "object": "invoice",
         "customer": customer,
         "amount_paid": amount_paid,
-        "billing_reason": "subscription_create",
+        "billing_reason": billing_reason,
         "parent": {
             "type": "subscription_details",
             "subscription_details": {"subscription": sub_id, "metadata": metadata or {}},
@@ -146,6 +153,8 @@ def invoice_object(
                 {
                     "id": f"il_{invoice_id}",
                     "object": "line_item",
+                    "amount": amount_paid,
+                    "period": {"start": start, "end": start + period_days * 86400},
                     "pricing": {"type": "price_details", "price_details": {"price": price_id}},
                 }
             ],

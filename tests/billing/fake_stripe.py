@@ -175,6 +175,7 @@ class FakeStripe:
             "customer": customer,
             "status": status,
             "metadata": metadata,
+            "start_date": now,
             "trial_end": now + trial_days * 86400 if status == "trialing" else None,
             "cancel_at_period_end": False,
             "items": {
@@ -184,6 +185,7 @@ class FakeStripe:
                         "id": self.new_id("si"),
                         "object": "subscription_item",
                         "price": self.prices.get(price_id, {"id": price_id}),
+                        "current_period_start": now,
                         "current_period_end": period_end,
                     }
                 ],
@@ -192,25 +194,28 @@ class FakeStripe:
         self.subscriptions[subscription["id"]] = subscription
         return subscription
 
-    def complete_checkout(self, session_id: str, *, status: str = "trialing") -> dict:
-        """What Stripe does when the customer pays: a subscription, the session completed."""
+    def complete_checkout(self, session_id: str) -> dict:
+        """What Stripe does when the customer pays: a subscription (trialing when the session
+        asked for a trial, else active and its first period paid), the session completed."""
         with self._lock:
             session = self.sessions[session_id]
             data = session["_params"].get("subscription_data") or {}
+            trial_days = int(data.get("trial_period_days") or 0)
+            price_id = session["_params"]["line_items"][0]["price"]
             subscription = self.subscription_for(
                 customer=session["customer"],
-                price_id=session["_params"]["line_items"][0]["price"],
+                price_id=price_id,
                 metadata=data.get("metadata") or {},
-                status=status,
-                trial_days=int(data.get("trial_period_days") or 0),
+                status="trialing" if trial_days else "active",
+                trial_days=trial_days,
             )
-            price_id = session["_params"]["line_items"][0]["price"]
+            amount = 0 if trial_days else self.prices[price_id]["unit_amount"]
             invoice = {
                 "id": self.new_id("in"),
                 "object": "invoice",
                 "status": "paid",
                 "customer": session["customer"],
-                "amount_paid": 0,
+                "amount_paid": amount,
                 "parent": {
                     "type": "subscription_details",
                     "subscription_details": {
@@ -218,10 +223,21 @@ class FakeStripe:
                         "metadata": subscription["metadata"],
                     },
                 },
+                "billing_reason": "subscription_create",
                 "lines": {
                     "object": "list",
                     "data": [
-                        {"pricing": {"type": "price_details", "price_details": {"price": price_id}}}
+                        {
+                            "amount": amount,
+                            "period": {
+                                "start": subscription["start_date"],
+                                "end": subscription["items"]["data"][0]["current_period_end"],
+                            },
+                            "pricing": {
+                                "type": "price_details",
+                                "price_details": {"price": price_id},
+                            },
+                        }
                     ],
                 },
             }
@@ -229,7 +245,7 @@ class FakeStripe:
             subscription["latest_invoice"] = invoice["id"]
             session.update(
                 status="complete",
-                payment_status="no_payment_required",
+                payment_status="no_payment_required" if trial_days else "paid",
                 subscription=subscription["id"],
             )
             return subscription
@@ -304,6 +320,13 @@ class FakeStripe:
                 "metadata": params.get("metadata") or {},
             }
             self.portal_configurations[configuration["id"]] = configuration
+            return 200, configuration
+        if parts[:2] == ["billing_portal", "configurations"] and len(parts) == 3:
+            configuration = self.portal_configurations.get(parts[2])
+            if configuration is None:
+                return self._missing("billing_portal.configuration", parts[2])
+            if method == "POST":
+                configuration.update({k: v for k, v in params.items() if k != "expand"})
             return 200, configuration
         if parts == ["billing_portal", "sessions"] and method == "POST":
             if params.get("customer") not in self.customers:

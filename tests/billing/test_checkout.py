@@ -28,10 +28,11 @@ def test_checkout_creates_a_trial_subscription_session_for_the_team(
     assert params["mode"] == "subscription"
     assert params["line_items"] == [{"price": plans["pro"].stripe_price_id, "quantity": "1"}]
     assert params["subscription_data"]["trial_period_days"] == "14"
-    assert params["subscription_data"]["metadata"] == {"team_id": str(team.pk), "plan": "pro"}
+    metadata = {"team_id": str(team.pk), "plan": "pro", "trial": "1"}
+    assert params["subscription_data"]["metadata"] == metadata
     assert params["allow_promotion_codes"] == "true"
     assert params["client_reference_id"] == str(team.pk)
-    assert params["metadata"] == {"team_id": str(team.pk), "plan": "pro"}
+    assert params["metadata"] == metadata
     assert params["success_url"].endswith("/dashboard/billing?session_id={CHECKOUT_SESSION_ID}")
     [customer] = fake_stripe.customers.values()
     assert customer["metadata"] == {"team_id": str(team.pk)}
@@ -144,7 +145,8 @@ def test_portal_creates_a_configuration_once_and_opens_a_session(owner_client, t
     assert sessions[0]["return_url"].endswith("/dashboard/billing")
 
 
-def test_portal_uses_the_accounts_default_configuration(owner_client, team, fake_stripe):
+def test_portal_uses_our_configuration_over_the_accounts_default(owner_client, fake_stripe):
+    """The default may prorate without invoicing; ours invoices an upgrade at once."""
     fake_stripe.portal_configurations["bpc_default"] = {
         "id": "bpc_default",
         "object": "billing_portal.configuration",
@@ -157,8 +159,28 @@ def test_portal_uses_the_accounts_default_configuration(owner_client, team, fake
     owner_client.post("/dashboard/billing/portal")
 
     [session] = fake_stripe.portal_sessions.values()
-    assert session["configuration"] is None
-    assert len(fake_stripe.portal_configurations) == 1
+    ours = fake_stripe.portal_configurations[session["configuration"]]
+    assert ours["metadata"] == {"genfans": "1"}
+    assert ours["features"]["subscription_update"]["proration_behavior"] == "always_invoice"
+
+
+def test_portal_brings_an_older_configuration_of_ours_to_always_invoice(owner_client, fake_stripe):
+    fake_stripe.portal_configurations["bpc_old"] = {
+        "id": "bpc_old",
+        "object": "billing_portal.configuration",
+        "active": True,
+        "is_default": False,
+        "metadata": {"genfans": "1"},
+        "features": {"subscription_update": {"proration_behavior": "create_prorations"}},
+    }
+    start_checkout(owner_client)
+
+    owner_client.post("/dashboard/billing/portal")
+
+    [session] = fake_stripe.portal_sessions.values()
+    assert session["configuration"] == "bpc_old"
+    update = fake_stripe.portal_configurations["bpc_old"]["features"]["subscription_update"]
+    assert update["proration_behavior"] == "always_invoice"
 
 
 @pytest.fixture
@@ -211,7 +233,7 @@ def test_a_subscribed_team_changes_plan_in_the_portal_not_a_second_checkout(
 ):
     start_checkout(owner_client)
     [session_id] = fake_stripe.sessions
-    fake_stripe.complete_checkout(session_id, status="active")
+    fake_stripe.complete_checkout(session_id)
     owner_client.get(f"/dashboard/billing?session_id={session_id}")
 
     pricing = owner_client.get("/pricing")
@@ -248,7 +270,7 @@ def test_when_the_webhook_comes_first_the_return_only_confirms(
 ):
     start_checkout(owner_client)
     [session_id] = fake_stripe.sessions
-    subscription = fake_stripe.complete_checkout(session_id, status="active")
+    subscription = fake_stripe.complete_checkout(session_id)
     post_event(client, make_event("customer.subscription.created", subscription))
     post_event(
         client, make_event("invoice.paid", fake_stripe.invoices[subscription["latest_invoice"]])
@@ -257,7 +279,7 @@ def test_when_the_webhook_comes_first_the_return_only_confirms(
     owner_client.get(f"/dashboard/billing?session_id={session_id}")
 
     team.refresh_from_db()
-    assert team.subscription_status == SubscriptionStatus.ACTIVE
+    assert team.subscription_status == SubscriptionStatus.TRIALING
     assert team.stripe_subscription_id == subscription["id"]
     assert ActivityLog.objects.filter(action=Action.SUBSCRIPTION_CHANGED).count() == 1
     assert credits_balance_get(team=team).available == 50 + plans["pro"].monthly_credits

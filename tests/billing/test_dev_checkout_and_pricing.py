@@ -58,13 +58,23 @@ def test_dev_checkout_switches_the_plan_and_grants_its_credits(owner_client, tea
     assert "1500 credits" in page.text
 
 
-def test_dev_checkout_plan_change_starts_a_new_period(owner_client, team, plans, debug):
+def test_dev_checkout_downgrade_grants_nothing_and_an_upgrade_the_difference_once(
+    owner_client, team, plans, debug
+):
     owner_client.post("/dashboard/billing/checkout", {"plan": "pro"})
     owner_client.post("/dashboard/billing/checkout", {"plan": "starter"})
 
     team.refresh_from_db()
     assert team.plan == plans["starter"]
-    assert credits_balance_get(team=team).available == 50 + plans["starter"].monthly_credits
+    assert credits_balance_get(team=team).available == 50 + plans["pro"].monthly_credits
+
+    owner_client.post("/dashboard/billing/checkout", {"plan": "studio"})
+    owner_client.post("/dashboard/billing/checkout", {"plan": "pro"})
+    owner_client.post("/dashboard/billing/checkout", {"plan": "studio"})
+
+    team.refresh_from_db()
+    assert team.plan == plans["studio"]
+    assert credits_balance_get(team=team).available == 50 + plans["studio"].monthly_credits
 
 
 def test_dev_checkout_is_off_without_debug(owner_client, team, plans, settings):

@@ -5,7 +5,7 @@ import pytest
 from genfans.billing.models import Plan
 from genfans.billing.seed import seed_plans
 from genfans.credits.calculator import estimate
-from genfans.credits.services import credits_capture, credits_replenish, credits_reserve
+from genfans.credits.services import credits_capture, credits_plan_period_start, credits_reserve
 from tests.credits.factories import make_job
 from tests.factories import make_api_key, make_user
 
@@ -36,7 +36,9 @@ class TestBalance:
         team.plan = Plan.objects.get(code="pro")
         team.current_period_end = datetime(2026, 12, 25, tzinfo=UTC)
         team.save()
-        credits_replenish(team=team, amount=1500, invoice_id="in_1")
+        credits_plan_period_start(
+            team=team, period="sub_1:1", amount=1500, idempotency_key="plan:sub_1:1"
+        )
         credits_reserve(team=team, job=make_job(team), amount=20)
         body = api.get("/api/credits/balance").json()
         assert body["available"] == 1530

@@ -17,7 +17,6 @@ from genfans.credits.services import (
     credits_capture,
     credits_grant,
     credits_release,
-    credits_replenish,
     credits_reserve,
 )
 from genfans.teams.models import Action, ActivityLog
@@ -191,15 +190,11 @@ class TestReserveCaptureRelease:
 
 
 @pytest.mark.django_db
-class TestGrantReplenishAdjust:
+class TestGrantAdjust:
     def test_grant_is_once_per_key(self, team):
         assert credits_grant(team=team, amount=100, idempotency_key="promo:1", reference="promo")
         assert not credits_grant(team=team, amount=100, idempotency_key="promo:1")
         assert balance_of(team) == (150, 0)
-
-    def test_grant_cannot_write_other_kinds(self, team):
-        with pytest.raises(ValueError):
-            credits_grant(team=team, amount=1, idempotency_key="x", kind="capture")
 
     def test_a_team_without_a_balance_gets_one_lazily(self, team):
         CreditBalance.objects.filter(team=team).delete()
@@ -207,28 +202,6 @@ class TestGrantReplenishAdjust:
         assert credits_balance_get(team=team).pk is None or balance_of(team) == (0, 0)
         give_credits(team, 7)
         assert balance_of(team) == (7, 0)
-
-    def test_replenish_expires_unused_subscription_credits_only(self, team):
-        assert credits_replenish(team=team, amount=500, invoice_id="in_1")
-        assert balance_of(team) == (550, 0)
-        # Spending draws on the subscription credits first (they are the ones that expire).
-        credits_reserve(team=team, job=make_job(team), amount=120)
-        assert credits_balance_get(team=team).subscription_available == 380
-        assert credits_replenish(team=team, amount=500, invoice_id="in_2")
-        assert balance_of(team) == (50 + 500, 120)
-        assert kinds(team)[-2:] == [("expire", 380), ("replenish", 500)]
-        assert ledger_audit() == []
-
-    def test_replenish_is_once_per_invoice(self, team):
-        assert credits_replenish(team=team, amount=500, invoice_id="in_1")
-        assert not credits_replenish(team=team, amount=500, invoice_id="in_1")
-        assert balance_of(team) == (550, 0)
-        assert ActivityLog.objects.filter(team=team, action=Action.CREDITS_REPLENISHED).count() == 1
-
-    def test_a_granted_replenish_counts_as_subscription_credits(self, team):
-        credits_grant(team=team, amount=500, idempotency_key="trial:1", kind="replenish")
-        credits_replenish(team=team, amount=500, invoice_id="in_1")
-        assert balance_of(team) == (550, 0)
 
     def test_adjust_logs_the_reason(self, team, owner):
         row = credits_adjust(team=team, amount=-20, reason="refund reversal", user=owner)
@@ -247,12 +220,6 @@ class TestGrantReplenishAdjust:
         with pytest.raises(InsufficientCredits):
             credits_adjust(team=team, amount=-51, reason="too much", user=owner)
         assert balance_of(team) == (50, 0)
-
-    def test_negative_adjust_trims_subscription_credits(self, team, owner):
-        credits_replenish(team=team, amount=500, invoice_id="in_1")
-        credits_adjust(team=team, amount=-540, reason="chargeback", user=owner)
-        balance = credits_balance_get(team=team)
-        assert (balance.available, balance.subscription_available) == (10, 10)
 
     @pytest.mark.parametrize(("amount", "reason"), [(0, "x"), (5, "  "), (2.5, "x")])
     def test_adjust_needs_an_amount_and_a_reason(self, team, owner, amount, reason):

@@ -40,3 +40,13 @@ class AlreadySubscribed(Conflict):
     default_message = (
         "Your team already has a subscription: change its plan in the customer portal."
     )
+
+
+class MalformedEvent(ValidationError):
+    code = "malformed_event"
+    default_message = "The event is signed but not in a shape we can read; it was stored."
+
+
+class PlanFeatureUnavailable(PermissionDenied):
+    code = "plan_feature_unavailable"
+    default_message = "Your plan does not include that."

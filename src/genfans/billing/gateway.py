@@ -4,6 +4,8 @@ Every call has an explicit timeout and a bounded number of network retries; Stri
 errors become `StripeUnavailable`, so callers deal with one domain error.
 """
 
+import json
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -16,6 +18,8 @@ from genfans.billing.errors import BillingNotConfigured, StripeUnavailable
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 20
 MAX_NETWORK_RETRIES = 2
+# How far a webhook signature's timestamp may be from now, either way.
+SIGNATURE_TOLERANCE_S = 300
 
 
 def stripe_enabled() -> bool:
@@ -96,21 +100,12 @@ def price_retrieve(*, price_id: str) -> dict:
 
 
 @translate_errors
-def portal_configuration_ensure(*, products: list[dict]) -> str | None:
-    """The portal configuration to use: None for the account's default, else ours.
+def portal_configuration_ensure(*, products: list[dict]) -> str:
+    """Our portal configuration, created the first time and brought up to date.
 
-    Test-mode accounts have no portal configuration until one is saved, and a portal
-    session cannot be created without one, so we create it the first time.
-    """
+    Ours rather than the account's default, because plan changes must be invoiced at once
+    (`always_invoice`): an upgrade's extra credits are granted on that paid invoice."""
     client = stripe_client()
-    listed = client.v1.billing_portal.configurations.list(params={"active": True, "limit": 20})
-    configurations = [as_dict(c) for c in listed.data]
-    for configuration in configurations:
-        if configuration.get("is_default"):
-            return None
-    for configuration in configurations:
-        if (configuration.get("metadata") or {}).get("genfans") == "1":
-            return configuration["id"]
     features: dict[str, Any] = {
         "customer_update": {"enabled": True, "allowed_updates": ["email", "address", "name"]},
         "invoice_history": {"enabled": True},
@@ -121,9 +116,19 @@ def portal_configuration_ensure(*, products: list[dict]) -> str | None:
         features["subscription_update"] = {
             "enabled": True,
             "default_allowed_updates": ["price"],
-            "proration_behavior": "create_prorations",
+            "proration_behavior": "always_invoice",
             "products": products,
         }
+    listed = client.v1.billing_portal.configurations.list(params={"active": True, "limit": 100})
+    for configuration in (as_dict(c) for c in listed.data):
+        if (configuration.get("metadata") or {}).get("genfans") != "1":
+            continue
+        update = (configuration.get("features") or {}).get("subscription_update") or {}
+        if products and update.get("proration_behavior") != "always_invoice":
+            client.v1.billing_portal.configurations.update(
+                configuration["id"], params={"features": features}
+            )
+        return configuration["id"]
     created = client.v1.billing_portal.configurations.create(
         params={
             "business_profile": {"headline": "GenFans: manage your subscription"},
@@ -135,20 +140,26 @@ def portal_configuration_ensure(*, products: list[dict]) -> str | None:
 
 
 @translate_errors
-def portal_session_create(*, customer_id: str, return_url: str, configuration: str | None) -> str:
-    params: dict[str, Any] = {"customer": customer_id, "return_url": return_url}
-    if configuration:
-        params["configuration"] = configuration
+def portal_session_create(*, customer_id: str, return_url: str, configuration: str) -> str:
+    params = {"customer": customer_id, "return_url": return_url, "configuration": configuration}
     return stripe_client().v1.billing_portal.sessions.create(params=params).url
 
 
-def event_verify(*, payload: bytes, signature: str | None, secret: str) -> dict:
-    """Check the `Stripe-Signature` header (HMAC and timestamp tolerance); the event as JSON."""
-    import json
+def event_verify(*, payload: bytes, signature: str | None, secret: str) -> Any:
+    """Check the `Stripe-Signature` header (HMAC and timestamp tolerance); the payload as JSON.
 
+    The SDK bounds only the past: a signature dated later than the tolerance is refused here,
+    so a captured header cannot be made to last by dating it ahead."""
     stripe.WebhookSignature.verify_header(
-        payload.decode("utf-8"), signature or "", secret, tolerance=300
+        payload.decode("utf-8"), signature or "", secret, tolerance=SIGNATURE_TOLERANCE_S
     )
+    signed_at = [
+        int(value)
+        for key, _, value in (part.partition("=") for part in (signature or "").split(","))
+        if key.strip() == "t" and value.strip().isdigit()
+    ]
+    if not signed_at or max(signed_at) > time.time() + SIGNATURE_TOLERANCE_S:
+        raise stripe.SignatureVerificationError("The signature is dated in the future.", signature)
     return json.loads(payload)
 
 

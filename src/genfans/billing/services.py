@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from genfans.billing import gateway
+from genfans.billing.entitlements import trial_available
 from genfans.billing.errors import (
     AlreadySubscribed,
     CheckoutSessionInvalid,
@@ -21,6 +22,7 @@ from genfans.billing.errors import (
     PlanNotPurchasable,
 )
 from genfans.billing.models import Plan, TeamBilling
+from genfans.billing.periods import invoice_credits_apply
 from genfans.billing.selectors import price_id_for_plan
 from genfans.billing.stripe_objects import (
     invoice_plan,
@@ -141,8 +143,9 @@ def team_stripe_customer_ensure(*, team: Team, user) -> str:
 def checkout_session_create(
     *, team: Team, user, plan: Plan, success_url: str, cancel_url: str
 ) -> str:
-    """A Stripe Checkout Session for `plan` with the plan's trial; returns its URL. Not one
-    transaction: it calls Stripe, and only the customer link is written (by its helper).
+    """A Stripe Checkout Session for `plan`, with the plan's trial if the team and the person
+    have never had one; returns its URL. Not one transaction: it calls Stripe, and only the
+    customer link is written (by its helper).
 
     A team with a live subscription changes plan in the portal instead: a second checkout
     would start a second subscription and bill the team twice."""
@@ -151,9 +154,10 @@ def checkout_session_create(
         raise AlreadySubscribed()
     price_id = price_id_for_plan(plan=plan)
     customer_id = team_stripe_customer_ensure(team=team, user=user)
-    metadata = {"team_id": str(team.pk), "plan": plan.code}
+    trial = bool(plan.trial_days) and trial_available(team=team, user=user)
+    metadata = {"team_id": str(team.pk), "plan": plan.code, "trial": "1" if trial else "0"}
     subscription_data: dict[str, Any] = {"metadata": metadata}
-    if plan.trial_days:
+    if trial:
         subscription_data["trial_period_days"] = plan.trial_days
     session = gateway.checkout_session_create(
         params={
@@ -210,15 +214,15 @@ def checkout_session_sync(*, team: Team, session_id: str, user=None) -> bool:
 
 def _credit_paid_invoice(*, team: Team, invoice, plan: Plan | None) -> bool:
     """The first period's credits on return from checkout, without waiting for `invoice.paid`
-    (which grants them too: once per invoice id, whichever comes first)."""
-    from genfans.credits.services import credits_replenish
-
+    (which grants them too: once per period, whichever comes first)."""
     if not isinstance(invoice, dict) or invoice.get("status") != "paid" or not invoice.get("id"):
         return False
     plan = invoice_plan(invoice) or plan
     if plan is None or not plan.is_paid:
         return False
-    return credits_replenish(team=team, amount=plan.monthly_credits, invoice_id=invoice["id"])
+    billing = team_billing_lock(team=team)
+    team.refresh_from_db()
+    return invoice_credits_apply(team=team, billing=billing, invoice=invoice, plan=plan).credits > 0
 
 
 def portal_session_create(*, team: Team, return_url: str) -> str:
@@ -253,25 +257,66 @@ def dev_checkout_enabled() -> bool:
 @transaction.atomic(durable=True)
 def subscription_dev_checkout(*, team: Team, user, plan: Plan) -> Team:
     """Switch plans locally, as a completed Stripe checkout would (DEBUG without a key only):
-    the plan in trial, and the plan's monthly credits under a synthetic invoice id."""
-    from genfans.credits.services import credits_replenish
-
+    the plan in trial if the team has never had one, else paid, and a new period of the plan's
+    monthly credits, under the same rules as Stripe's invoices."""
     if not dev_checkout_enabled():
         raise DevCheckoutDisabled()
     _purchasable(plan)
     membership = team.memberships.filter(user=user, role=Role.OWNER).first()
     if membership is None:
         raise DevCheckoutDisabled("Only a team owner can change the plan.")
+    billing = team_billing_lock(team=team)
+    team.refresh_from_db()
     now = timezone.now()
-    trial_end = now + timedelta(days=plan.trial_days or 30)
+    if team.stripe_subscription_id and team.subscription_status in LIVE_STATUSES:
+        # A plan change of the running subscription, invoiced at once as the portal does.
+        subscription_apply(team=team, source="dev_checkout", user=user, plan=plan)
+        invoice = _dev_invoice(
+            subscription_id=team.stripe_subscription_id,
+            reason="subscription_update",
+            amount=plan.price_cents,
+            start=now,
+            end=team.current_period_end or now,
+        )
+        invoice_credits_apply(team=team, billing=billing, invoice=invoice, plan=plan)
+        return team
+    subscription_id = f"dev_sub_{uuid.uuid4().hex[:16]}"
+    trial = bool(plan.trial_days) and trial_available(team=team, user=user)
+    period_end = now + timedelta(days=plan.trial_days if trial else 30)
     subscription_apply(
         team=team,
         source="dev_checkout",
         user=user,
         plan=plan,
-        status=SubscriptionStatus.TRIALING if plan.trial_days else SubscriptionStatus.ACTIVE,
-        trial_ends_at=trial_end if plan.trial_days else None,
-        current_period_end=trial_end,
+        status=SubscriptionStatus.TRIALING if trial else SubscriptionStatus.ACTIVE,
+        stripe_subscription_id=subscription_id,
+        trial_ends_at=period_end if trial else None,
+        current_period_end=period_end,
     )
-    credits_replenish(team=team, amount=plan.monthly_credits, invoice_id=f"dev-{uuid.uuid4()}")
+    invoice = _dev_invoice(
+        subscription_id=subscription_id,
+        reason="subscription_create",
+        amount=0 if trial else plan.price_cents,
+        start=now,
+        end=period_end,
+    )
+    invoice_credits_apply(team=team, billing=billing, invoice=invoice, plan=plan)
     return team
+
+
+def _dev_invoice(*, subscription_id: str, reason: str, amount: int, start, end) -> dict:
+    """The paid invoice Stripe would send for a development checkout."""
+    return {
+        "id": f"dev-{uuid.uuid4()}",
+        "billing_reason": reason,
+        "amount_paid": amount,
+        "parent": {"subscription_details": {"subscription": subscription_id}},
+        "lines": {
+            "data": [
+                {
+                    "amount": amount,
+                    "period": {"start": int(start.timestamp()), "end": int(end.timestamp())},
+                }
+            ]
+        },
+    }

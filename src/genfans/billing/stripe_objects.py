@@ -56,16 +56,29 @@ def subscription_plan(subscription: dict) -> Plan | None:
     return Plan.objects.filter(code=code).first() if code else None
 
 
-def invoice_plan(invoice: dict) -> Plan | None:
-    """The plan an invoice bills: its largest line (a plan change also lists a credit for the
-    unused time on the old price)."""
+def invoice_plan_line(invoice: dict) -> tuple[Plan | None, dict | None]:
+    """The plan an invoice bills and its line: the largest line (a plan change also lists a
+    credit for the unused time on the old price)."""
     lines = (invoice.get("lines") or {}).get("data") or []
     for line in sorted(lines, key=lambda line: -(line.get("amount") or 0)):
         price_details = (line.get("pricing") or {}).get("price_details") or {}
         plan = _price_plan(line.get("price")) or _price_plan(price_details.get("price"))
         if plan:
-            return plan
-    return None
+            return plan, line
+    return None, None
+
+
+def invoice_plan(invoice: dict) -> Plan | None:
+    return invoice_plan_line(invoice)[0]
+
+
+def subscription_period_start(subscription: dict) -> datetime | None:
+    """Since API version 2025-03-31 the period lives on the subscription items."""
+    items = ((subscription.get("items") or {}).get("data")) or []
+    start = subscription.get("current_period_start") or (
+        items[0].get("current_period_start") if items else None
+    )
+    return timestamp(start)
 
 
 def subscription_state_from_stripe(subscription: dict) -> dict[str, Any]:

@@ -10,6 +10,7 @@ subscription to a team. Matching never calls Stripe, so processing holds no lock
 network calls. Subscription events older than the last one applied are ignored.
 """
 
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -20,23 +21,35 @@ from django.db import transaction
 from django.utils import timezone
 
 from genfans.billing import gateway
-from genfans.billing.errors import WebhookSignatureInvalid
+from genfans.billing.entitlements import trial_claim
+from genfans.billing.errors import MalformedEvent, WebhookSignatureInvalid
 from genfans.billing.models import Plan, StripeEvent, StripeEventStatus
+from genfans.billing.periods import (
+    invoice_credits_apply,
+    subscription_is_live_for,
+    subscription_plan_credits_end,
+)
+from genfans.billing.selectors import plan_free
 from genfans.billing.services import subscription_apply, team_billing_lock
 from genfans.billing.stripe_objects import (
     invoice_plan,
     invoice_subscription,
     ref_id,
     subscription_cancels_at,
+    subscription_period_start,
     subscription_state_from_stripe,
     timestamp,
 )
+from genfans.billing.stripe_schema import event_problem
 from genfans.teams.models import SubscriptionStatus, Team
 
 logger = logging.getLogger(__name__)
 
-DONE = {StripeEventStatus.PROCESSED, StripeEventStatus.IGNORED}
+DONE = {StripeEventStatus.PROCESSED, StripeEventStatus.IGNORED, StripeEventStatus.MALFORMED}
 ENDED_STRIPE_STATUSES = {"canceled", "incomplete_expired"}
+# Ours: the subscription is over (deleted, or unpaid past Stripe's retries) and its plan
+# credits expire.
+ENDED_STATUSES = {SubscriptionStatus.CANCELED, SubscriptionStatus.UNPAID}
 
 
 class TeamUnresolved(Exception):
@@ -65,7 +78,8 @@ def _references(event_type: str, obj: dict) -> tuple[str, str]:
 
 def stripe_event_receive(*, payload: bytes, signature: str | None) -> tuple[StripeEvent, bool]:
     """Verify and store an event; (the stored row, whether it is new). Nothing is stored when
-    the signature is missing, wrong or too old."""
+    the signature is missing, wrong, too old or dated in the future. A signed event that is not
+    in the shape we read is stored as `malformed` with the reason, and MalformedEvent raised."""
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
         raise WebhookSignatureInvalid("STRIPE_WEBHOOK_SECRET is not set on this server.")
@@ -73,22 +87,44 @@ def stripe_event_receive(*, payload: bytes, signature: str | None) -> tuple[Stri
         data = gateway.event_verify(payload=payload, signature=signature, secret=secret)
     except (stripe.SignatureVerificationError, ValueError) as exc:
         raise WebhookSignatureInvalid() from exc
-    if not isinstance(data, dict) or not data.get("id") or not data.get("type"):
-        raise WebhookSignatureInvalid("The payload is not a Stripe event.")
-    obj = (data.get("data") or {}).get("object") or {}
+    problem = event_problem(data)
+    if problem:
+        _malformed_store(payload=payload, data=data, problem=problem)
+        raise MalformedEvent(f"The event is not one we can read ({problem}).")
+    obj = data["data"]["object"]
     customer_id, subscription_id = _references(data["type"], obj)
     with transaction.atomic(durable=True):
         return StripeEvent.objects.get_or_create(
             stripe_id=data["id"],
             defaults={
                 "type": data["type"],
-                "livemode": bool(data.get("livemode")),
-                "stripe_created_at": timestamp(data.get("created")),
+                "livemode": data.get("livemode", False),
+                "stripe_created_at": timestamp(data["created"]),
                 "payload": data,
                 "customer_id": customer_id,
                 "subscription_id": subscription_id,
             },
         )
+
+
+@transaction.atomic(durable=True)
+def _malformed_store(*, payload: bytes, data, problem: str) -> StripeEvent:
+    event_id = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= 200:
+        event_id = f"malformed:{hashlib.sha256(payload).hexdigest()[:40]}"
+    event_type = data.get("type") if isinstance(data, dict) else None
+    event, _ = StripeEvent.objects.get_or_create(
+        stripe_id=event_id,
+        defaults={
+            "type": event_type[:100] if isinstance(event_type, str) else "",
+            "payload": data if isinstance(data, dict) else {"payload": data},
+            "status": StripeEventStatus.MALFORMED,
+            "error": problem[:2000],
+            "processed_at": timezone.now(),
+        },
+    )
+    logger.warning("stripe event %s is malformed: %s", event_id, problem)
+    return event
 
 
 # --- process ---------------------------------------------------------------------------------
@@ -198,7 +234,10 @@ def on_checkout_completed(event: StripeEvent, session: dict) -> Outcome:
         # stands for a started subscription of the plan bought.
         provisional = {
             "plan": plan,
-            "status": SubscriptionStatus.TRIALING if plan.trial_days else SubscriptionStatus.ACTIVE,
+            # Sessions made before the trial flag existed had the plan's trial.
+            "status": SubscriptionStatus.TRIALING
+            if metadata.get("trial", "1" if plan.trial_days else "0") == "1"
+            else SubscriptionStatus.ACTIVE,
         }
     subscription_apply(
         team=team,
@@ -230,19 +269,34 @@ def on_subscription_changed(event: StripeEvent, subscription: dict) -> Outcome:
     ):
         return Outcome(StripeEventStatus.IGNORED, team, "older than the state already applied")
     state = subscription_state_from_stripe(subscription)
+    note = "" if state["plan"] else "price not one of our plans: plan kept"
     if deleted:
+        # The team falls back to Free; the subscription's plan credits expire below.
         state["status"] = SubscriptionStatus.CANCELED
+        state["plan"] = plan_free()
         billing.ended_subscription_id = subscription_id
         billing.payment_failed_at = None
         billing.payment_failed_invoice_id = ""
+        billing.current_period_start = None
+    else:
+        billing.current_period_start = subscription_period_start(subscription)
     billing.cancels_at = None if deleted else subscription_cancels_at(subscription, state)
-    note = "" if state["plan"] else "price not one of our plans: plan kept"
+    if state["status"] == SubscriptionStatus.TRIALING and not trial_claim(
+        team=team, subscription_id=subscription_id
+    ):
+        note = "a second trial: it earns no credits"
+        logger.warning("team %s started a second trial (%s)", team.pk, subscription_id)
     subscription_apply(
         team=team,
         source=f"stripe:{event.type}",
         metadata={"event": event.stripe_id},
         **state,
     )
+    if state["status"] in ENDED_STATUSES:
+        expired = subscription_plan_credits_end(
+            team=team, subscription_id=subscription_id, reference=event.stripe_id
+        )
+        note = note or (f"{expired} plan credits expired" if expired else "")
     if event.stripe_created_at and (
         billing.subscription_event_at is None
         or event.stripe_created_at > billing.subscription_event_at
@@ -253,24 +307,18 @@ def on_subscription_changed(event: StripeEvent, subscription: dict) -> Outcome:
 
 
 def on_invoice_paid(event: StripeEvent, invoice: dict) -> Outcome:
-    from genfans.credits.services import credits_replenish
-
     subscription_id, metadata = invoice_subscription(invoice)
     if not subscription_id:
         return Outcome(StripeEventStatus.IGNORED, note="not a subscription invoice")
     team = _team_for(event, metadata=metadata)
     billing = team_billing_lock(team=team)
-    plan = (
-        invoice_plan(invoice)
-        or Plan.objects.filter(code=metadata.get("plan")).first()
-        or (team.plan if team.plan.is_paid else None)
-    )
+    team.refresh_from_db()
+    plan = invoice_plan(invoice) or Plan.objects.filter(code=metadata.get("plan")).first()
     if plan is None:
         raise ValueError("no plan matches the invoice's prices")
-    _link_if_unlinked(event, team)
-    granted = credits_replenish(
-        team=team, amount=plan.monthly_credits, invoice_id=invoice.get("id") or event.stripe_id
-    )
+    if not subscription_is_live_for(team=team, billing=billing, subscription_id=subscription_id):
+        _link_if_unlinked(event, team)
+    granted = invoice_credits_apply(team=team, billing=billing, invoice=invoice, plan=plan)
     failure_is_older = billing.payment_failed_at and (
         event.stripe_created_at is None or billing.payment_failed_at <= event.stripe_created_at
     )
@@ -278,8 +326,7 @@ def on_invoice_paid(event: StripeEvent, invoice: dict) -> Outcome:
         billing.payment_failed_at = None
         billing.payment_failed_invoice_id = ""
         billing.save()
-    note = "" if granted else "credits for this invoice were already granted"
-    return Outcome(StripeEventStatus.PROCESSED, team, note)
+    return Outcome(StripeEventStatus.PROCESSED, team, granted.note)
 
 
 def on_invoice_payment_failed(event: StripeEvent, invoice: dict) -> Outcome:

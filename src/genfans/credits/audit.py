@@ -33,6 +33,10 @@ def ledger_audit() -> list[str]:
             available=_signed_sum(0), reserved=_signed_sum(1)
         )
     }
+    plan_sums = {
+        row["team_id"]: row["plan"] or 0
+        for row in CreditTransaction.objects.values("team_id").annotate(plan=Sum("plan_amount"))
+    }
     pending = {
         row["team_id"]: row["total"] or 0
         for row in CreditReservation.objects.filter(status=ReservationStatus.PENDING)
@@ -61,6 +65,14 @@ def ledger_audit() -> list[str]:
             )
         if balance and balance.subscription_available > balance.available:
             problems.append(f"team {team_id}: subscription credits exceed available credits")
+        plan = balance.subscription_available if balance else 0
+        if plan != plan_sums.get(team_id, 0):
+            problems.append(
+                f"team {team_id}: plan credits are {plan} but its ledger's plan part sums to "
+                f"{plan_sums.get(team_id, 0)}"
+            )
+        if balance and plan and not balance.plan_period:
+            problems.append(f"team {team_id}: holds {plan} plan credits outside any period")
 
     stuck = CreditReservation.objects.filter(
         status=ReservationStatus.PENDING, job__status__in=FINAL_STATUSES

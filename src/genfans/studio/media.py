@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
+from genfans.billing import entitlements
 from genfans.core.errors import NotFound
 from genfans.core.transactions import call_on_commit
 from genfans.storage.models import Asset, AssetKind
@@ -99,6 +100,7 @@ def prepare_video_generation(*, plan, team, raw: dict[str, Any]) -> operations.P
     duration = raw.get("duration_s", 5)
     if isinstance(duration, bool) or duration not in VIDEO_DURATIONS:
         raise InvalidJobParams("duration_s must be 5 or 10.", field="duration_s")
+    entitlements.video_seconds_require(plan=plan, seconds=duration)
     aspect_ratio = raw.get("aspect_ratio") or "16:9"
     if aspect_ratio not in ASPECT_RATIOS:
         raise InvalidJobParams("aspect_ratio must be 16:9, 9:16 or 1:1.", field="aspect_ratio")

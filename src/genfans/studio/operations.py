@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from genfans.billing import entitlements
 from genfans.catalog.models import ReferenceModel
 from genfans.studio.errors import InvalidJobParams
 from genfans.studio.models import JobType
@@ -26,8 +27,6 @@ SIZES = [
     (1536, 1536),
     (2048, 2048),
 ]
-# The longest side a plan may ask for; plans not listed get the free plan's.
-MAX_SIDE_BY_PLAN = {"free": 1024, "starter": 1536, "pro": 2048, "studio": 2048}
 MAX_IMAGES = 8
 MAX_PROMPT = 2000
 
@@ -60,11 +59,7 @@ def prepare_image_generation(*, plan, team, raw: dict[str, Any]) -> Prepared:
     if (width, height) not in SIZES:
         allowed = ", ".join(f"{w}x{h}" for w, h in SIZES)
         raise InvalidJobParams(f"Size must be one of {allowed}.", field="width")
-    max_side = MAX_SIDE_BY_PLAN.get(plan.code, MAX_SIDE_BY_PLAN["free"])
-    if max(width, height) > max_side:
-        raise InvalidJobParams(
-            f"Your plan allows images up to {max_side}px on the longest side.", field="width"
-        )
+    entitlements.image_side_require(plan=plan, side=max(width, height))
     quality = raw.get("quality", "standard")
     if quality not in QUALITIES:
         raise InvalidJobParams("quality must be draft, standard or high.", field="quality")
@@ -160,6 +155,8 @@ INPUTS = {JobType.IMAGE_GENERATION: image_generation_input}
 
 
 def prepare(*, job_type: str, plan, team, raw: dict[str, Any]) -> Prepared:
+    """Check the plan may run `job_type` (before anything is read or reserved), then validate."""
+    entitlements.operation_require(plan=plan, operation=job_type)
     return PREPARERS[job_type](plan=plan, team=team, raw=raw)
 
 

@@ -7,6 +7,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from genfans.billing.entitlements import operation_locked
+from genfans.billing.selectors import plan_effective_for_team
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
 from genfans.core.pagination import paginate
@@ -135,6 +137,9 @@ def video(request):
             "selected_image": selected,
             "costs": _video_costs(),
             "balance": credits_balance_get(team=team),
+            "locked": operation_locked(
+                plan=plan_effective_for_team(team=team), operation=JobType.VIDEO_GENERATION
+            ),
             "job_id": _job_id(request),
         },
         status=status,
@@ -200,6 +205,9 @@ def face_swap(request):
             "form": form,
             "cost": cost,
             "balance": credits_balance_get(team=team),
+            "locked": operation_locked(
+                plan=plan_effective_for_team(team=team), operation=JobType.FACE_SWAP
+            ),
             "job_id": _job_id(request),
         },
         status=status,

@@ -15,7 +15,7 @@ from genfans.credits import calculator
 from genfans.credits.selectors import credits_balance_get
 from genfans.studio.custom_models import custom_models_ready_for_team
 from genfans.studio.models import JobStatus, JobType
-from genfans.studio.operations import MAX_SIDE_BY_PLAN, QUALITIES, SIZES
+from genfans.studio.operations import QUALITIES, SIZES
 from genfans.studio.selectors import job_get_for_team, job_list_for_team, queue_position_get
 from genfans.studio.services import job_cancel, job_submit
 from genfans.web.decorators import team_required
@@ -34,9 +34,8 @@ class PricingForm(forms.Form):
     def __init__(self, *args, plan, **kwargs):
         super().__init__(*args, **kwargs)
         self.plan = plan
-        max_side = MAX_SIDE_BY_PLAN.get(plan.code, MAX_SIDE_BY_PLAN["free"])
         self.fields["size"].choices = [
-            (f"{w}x{h}", f"{w} × {h}") for w, h in SIZES if max(w, h) <= max_side
+            (f"{w}x{h}", f"{w} × {h}") for w, h in SIZES if max(w, h) <= plan.max_image_side
         ]
         self.fields["size"].initial = "1024x1024"
 

@@ -1,0 +1,150 @@
+"""The entitlement rules, in one place (the README's "Entitlements" section says the same):
+
+- A team gets at most one trial, ever, and so does a person across the teams they own.
+- Plan credits are granted once per paid or trialled period of a live subscription, keyed by
+  (subscription, period); an upgrade mid-period grants the difference of the allowances once.
+- When a subscription ends its unused plan credits expire and the team falls back to Free;
+  bought and staff-granted credits never expire.
+- What a plan may run (operations, image size, video length) is data on `Plan`, checked before
+  anything is reserved, and shown by `/pricing` from the same rows.
+"""
+
+from django.db import IntegrityError, transaction
+
+from genfans.accounts.identity import person_key
+from genfans.billing.errors import PlanFeatureUnavailable
+from genfans.billing.models import Plan, TrialClaim
+from genfans.teams.models import Role, TeamMember
+
+
+def _trial_keys(*, team, users=()) -> list[str]:
+    owners = TeamMember.objects.filter(team=team, role=Role.OWNER).values_list(
+        "user__email", flat=True
+    )
+    emails = {*owners, *(user.email for user in users if user is not None)}
+    return [f"team:{team.pk}", *sorted(person_key(email) for email in emails)]
+
+
+def trial_available(*, team, user=None) -> bool:
+    """Whether a checkout for `team` (by `user`) may start with the plan's trial."""
+    return not TrialClaim.objects.filter(key__in=_trial_keys(team=team, users=[user])).exists()
+
+
+def trial_claim(*, team, subscription_id: str) -> bool:
+    """Record that `subscription_id` is the team's trial, for the team and each of its owners.
+    True when the trial is this subscription's (now or already); False when the team or one
+    of its owners had a trial of another subscription (that trial earns nothing)."""
+    keys = _trial_keys(team=team)
+    held = dict(TrialClaim.objects.filter(key__in=keys).values_list("key", "subscription_id"))
+    if any(other != subscription_id for other in held.values()):
+        return False
+    for key in keys:
+        if key in held:
+            continue
+        try:
+            with transaction.atomic():
+                TrialClaim.objects.create(key=key, team=team, subscription_id=subscription_id)
+        except IntegrityError:
+            # A concurrent event claimed it: it is ours only if it names this subscription.
+            if not TrialClaim.objects.filter(key=key, subscription_id=subscription_id).exists():
+                return False
+    return True
+
+
+def _plans_unlocking(predicate) -> Plan | None:
+    """The cheapest plan that allows what `predicate` asks."""
+    for plan in Plan.objects.order_by("price_cents", "sort_order"):
+        if predicate(plan):
+            return plan
+    return None
+
+
+def _refuse(message: str, predicate, **details) -> None:
+    unlocking = _plans_unlocking(predicate)
+    raise PlanFeatureUnavailable(
+        message + (f" It comes with the {unlocking.name} plan." if unlocking else ""),
+        required_plan=unlocking.code if unlocking else None,
+        **details,
+    )
+
+
+OPERATION_LABELS = {
+    "image_generation": "Image generation",
+    "model_creation": "Custom models",
+    "model_refinement": "Refining custom models",
+    "video_generation": "Video",
+    "face_swap": "Face swap",
+}
+
+
+def operation_require(*, plan: Plan, operation: str) -> None:
+    if operation not in plan.operations:
+        label = OPERATION_LABELS.get(operation, operation)
+        _refuse(
+            f"{label} is not part of the {plan.name} plan.",
+            lambda other: operation in other.operations,
+            feature=operation,
+        )
+
+
+def image_side_require(*, plan: Plan, side: int) -> None:
+    if side > plan.max_image_side:
+        _refuse(
+            f"The {plan.name} plan makes images up to {plan.max_image_side}px on the longest side.",
+            lambda other: other.max_image_side >= side,
+            feature="max_image_side",
+            limit=plan.max_image_side,
+        )
+
+
+def video_seconds_require(*, plan: Plan, seconds: int) -> None:
+    if seconds > plan.max_video_seconds:
+        _refuse(
+            f"The {plan.name} plan makes videos up to {plan.max_video_seconds} s.",
+            lambda other: other.max_video_seconds >= seconds,
+            feature="max_video_seconds",
+            limit=plan.max_video_seconds,
+        )
+
+
+def operation_locked(*, plan: Plan, operation: str) -> dict | None:
+    """None when `plan` may run `operation`; else what pages show: its label and the plan that
+    unlocks it."""
+    if operation in plan.operations:
+        return None
+    return {
+        "label": OPERATION_LABELS.get(operation, operation),
+        "plan": _plans_unlocking(lambda other: operation in other.operations),
+    }
+
+
+def plan_feature_rows(plans: list[Plan]) -> list[dict]:
+    """The plan × feature table `/pricing` and the README show, from the plans' data."""
+    rows = [
+        {"label": "Credits", "values": [plan_credits_label(plan) for plan in plans]},
+        {
+            "label": "Jobs at a time",
+            "values": [str(plan.max_concurrent_jobs) for plan in plans],
+        },
+        {"label": "Queued jobs", "values": [str(plan.max_queued_jobs) for plan in plans]},
+    ]
+    for operation, label in OPERATION_LABELS.items():
+        rows.append({"label": label, "values": [operation in plan.operations for plan in plans]})
+    rows.append(
+        {"label": "Largest image", "values": [f"{plan.max_image_side}px" for plan in plans]}
+    )
+    rows.append(
+        {
+            "label": "Longest video",
+            "values": [
+                f"{plan.max_video_seconds} s" if plan.max_video_seconds else False for plan in plans
+            ],
+        }
+    )
+    return rows
+
+
+def plan_credits_label(plan: Plan) -> str:
+    if plan.is_paid:
+        return f"{plan.monthly_credits:,} a month"
+    return f"{plan.monthly_credits:,} once"

@@ -1,0 +1,142 @@
+"""Plan credits by subscription period (the rules in `billing.entitlements`, applied).
+
+A subscription's allowance is granted once per (subscription, period) of a live subscription:
+on the invoice that opens the period (`subscription_create`, `subscription_cycle`), for a trial
+only if it is the team's one trial. A plan change's proration invoice (`subscription_update`)
+grants the difference of the allowances once when it is an upgrade, nothing otherwise; a late
+invoice of an ended subscription and a second invoice for a period grant nothing. When the
+subscription ends, what is left of its allowance expires.
+
+These run inside the caller's transaction, with the team's billing row locked.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from genfans.billing.entitlements import trial_claim
+from genfans.billing.models import Plan, SubscriptionPeriod, TeamBilling
+from genfans.billing.stripe_objects import invoice_plan_line, invoice_subscription, timestamp
+from genfans.credits.services import (
+    credits_plan_end,
+    credits_plan_period_start,
+    credits_plan_top_up,
+)
+
+OPENING_REASONS = {"subscription_create", "subscription_cycle"}
+CHANGE_REASON = "subscription_update"
+
+
+@dataclass(frozen=True)
+class Granted:
+    credits: int
+    note: str = ""
+
+
+def subscription_is_live_for(*, team, billing: TeamBilling, subscription_id: str) -> str:
+    """Why an invoice of `subscription_id` cannot earn credits for `team` ("" when it can)."""
+    if billing.ended_subscription_id == subscription_id:
+        return "that subscription has ended"
+    current = team.stripe_subscription_id
+    if current and current != subscription_id:
+        if current != billing.ended_subscription_id:
+            return "not the team's current subscription"
+        if SubscriptionPeriod.objects.filter(subscription_id=subscription_id).exists():
+            return "an earlier subscription of the team"
+    return ""
+
+
+def _period_bounds(line: dict | None, invoice: dict) -> tuple[datetime | None, datetime | None]:
+    """The period the plan's line bills (not the invoice's own `period_*`, which for a
+    subscription invoice looks back one period)."""
+    lines = (invoice.get("lines") or {}).get("data") or []
+    for candidate in [line, *lines]:
+        period = (candidate or {}).get("period") or {}
+        if period.get("start"):
+            return timestamp(period["start"]), timestamp(period.get("end"))
+    return None, None
+
+
+def invoice_credits_apply(*, team, billing: TeamBilling, invoice: dict, plan: Plan) -> Granted:
+    """Grant what a paid invoice earns under the rules above; what was granted and why not."""
+    subscription_id, _ = invoice_subscription(invoice)
+    refused = subscription_is_live_for(team=team, billing=billing, subscription_id=subscription_id)
+    if refused:
+        return Granted(0, refused)
+    _, line = invoice_plan_line(invoice)
+    start, end = _period_bounds(line, invoice)
+    if start is None:
+        return Granted(0, "the invoice names no period")
+    reason = invoice.get("billing_reason") or ""
+    if reason in OPENING_REASONS:
+        return _period_open(
+            team=team, billing=billing, invoice=invoice, plan=plan, start=start, end=end
+        )
+    if reason == CHANGE_REASON:
+        return _period_change(team=team, invoice=invoice, plan=plan, at=start)
+    return Granted(0, f"a {reason or 'one-off'} invoice grants no plan credits")
+
+
+def _period_open(*, team, billing, invoice, plan, start, end) -> Granted:
+    subscription_id, _ = invoice_subscription(invoice)
+    trial = invoice.get("billing_reason") == "subscription_create" and not invoice.get(
+        "amount_paid"
+    )
+    if trial and not trial_claim(team=team, subscription_id=subscription_id):
+        return Granted(0, "the team or one of its owners has had its trial")
+    period, created = SubscriptionPeriod.objects.get_or_create(
+        subscription_id=subscription_id,
+        period_start=start,
+        defaults={
+            "team": team,
+            "period_end": end,
+            "plan": plan,
+            "allowance": plan.monthly_credits,
+            "trial": trial,
+        },
+    )
+    if not created:
+        return Granted(0, "this period's credits were granted already")
+    credits_plan_period_start(
+        team=team,
+        period=period.key,
+        amount=plan.monthly_credits,
+        idempotency_key=f"plan:{period.key}",
+        reference=invoice.get("id") or "",
+    )
+    billing.current_period_start = start
+    billing.save(update_fields=["current_period_start", "updated_at"])
+    return Granted(plan.monthly_credits)
+
+
+def _period_change(*, team, invoice, plan, at) -> Granted:
+    subscription_id, _ = invoice_subscription(invoice)
+    period = (
+        SubscriptionPeriod.objects.select_for_update()
+        .filter(subscription_id=subscription_id, period_start__lte=at)
+        .order_by("-period_start")
+        .first()
+    )
+    if period is None:
+        return Granted(0, "no paid period of this subscription to change")
+    if plan.monthly_credits <= period.allowance:
+        return Granted(0, "a downgrade or proration grants nothing")
+    difference = plan.monthly_credits - period.allowance
+    granted = credits_plan_top_up(
+        team=team,
+        period=period.key,
+        amount=difference,
+        idempotency_key=f"plan:{period.key}:allowance:{plan.monthly_credits}",
+        reference=invoice.get("id") or "",
+    )
+    if not granted:
+        return Granted(0, "the period is no longer the team's current one")
+    period.allowance, period.plan = plan.monthly_credits, plan
+    period.save(update_fields=["allowance", "plan", "updated_at"])
+    return Granted(difference)
+
+
+def subscription_plan_credits_end(*, team, subscription_id: str, reference: str) -> int:
+    """The subscription ended (deleted, or unpaid past its retries): its plan credits expire."""
+    return credits_plan_end(
+        team=team, idempotency_key=f"plan-end:{reference}", reference=subscription_id
+    )
