@@ -6,6 +6,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from genfans.billing import gateway
+from genfans.billing.entitlements import plan_feature_rows, trial_available
 from genfans.billing.errors import AlreadySubscribed
 from genfans.billing.models import Plan
 from genfans.billing.selectors import plan_effective_for_team, plan_list_paid, team_billing_get
@@ -44,11 +45,15 @@ def pricing(request):
     team = membership.team if membership else None
     selected = request.GET.get("plan", "")
     plans = list(plan_list_paid())
+    every_plan = list(Plan.objects.order_by("sort_order"))
     return render(
         request,
         "web/billing/pricing.html",
         {
             "plans": plans,
+            "every_plan": every_plan,
+            "feature_rows": plan_feature_rows(every_plan),
+            "trial": trial_available(team=team, user=request.user) if team else True,
             "selected": selected if any(p.code == selected for p in plans) else "",
             "is_owner": bool(membership and membership.is_owner),
             "team": team,
