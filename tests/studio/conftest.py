@@ -71,3 +71,11 @@ def team_client(engine):
     from django.test import Client
 
     return make_team_client(Client, email="studio@example.com", credits=500)
+
+
+@pytest.fixture
+def pro_team_client(engine):
+    """A team on the Pro plan, which runs video and face swap."""
+    from django.test import Client
+
+    return make_team_client(Client, email="studio@example.com", credits=500, plan="pro")

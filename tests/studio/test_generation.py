@@ -82,7 +82,7 @@ def test_idempotency_key_returns_the_same_job_and_reserves_once(
         ({"prompt": ""}, "validation_error"),
         ({"num_images": 9}, "validation_error"),
         ({"width": 500}, "invalid_params"),
-        ({"width": 2048, "height": 2048}, "invalid_params"),
+        ({"width": 2048, "height": 2048}, "plan_feature_unavailable"),
         ({"quality": "ultra"}, "validation_error"),
         ({"model_id": "not-a-model"}, "invalid_params"),
     ],
@@ -90,7 +90,7 @@ def test_idempotency_key_returns_the_same_job_and_reserves_once(
 def test_bad_requests_change_nothing(engine, team_client, reference_model, overrides, code):
     team, client = team_client
     response = _generate(client, reference_model, **overrides)
-    assert response.status_code == 400
+    assert response.status_code == (403 if code == "plan_feature_unavailable" else 400)
     assert response.json()["error"]["code"] == code
     assert Job.objects.count() == 0
     assert credits_balance_get(team=team).reserved == 0

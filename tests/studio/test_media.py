@@ -54,9 +54,9 @@ def _video(client, **body):
     ("seconds", "aspect", "size"), [(5, "16:9", (320, 180)), (10, "9:16", (180, 320))]
 )
 def test_video_from_an_image_is_a_playable_mp4_with_its_duration(
-    engine, team_client, reference_model, seconds, aspect, size
+    engine, pro_team_client, reference_model, seconds, aspect, size
 ):
-    team, client = team_client
+    team, client = pro_team_client
     image_id = _image(engine, client, reference_model)
     response = _video(
         client, image_asset_id=image_id, prompt="slow turn", duration_s=seconds, aspect_ratio=aspect
@@ -83,8 +83,8 @@ def test_video_from_an_image_is_a_playable_mp4_with_its_duration(
     assert credits_balance_get(team=team).available == START - _spent(team)
 
 
-def test_video_from_a_custom_models_newest_image(engine, team_client, reference_model):
-    team, client = team_client
+def test_video_from_a_custom_models_newest_image(engine, pro_team_client, reference_model):
+    team, client = pro_team_client
     model = create_model(client, reference_model, uploads(client, 4)).json()["model"]
     engine.drain()
     no_image = _video(client, model_id=model["id"])
@@ -113,8 +113,8 @@ def test_video_from_a_custom_models_newest_image(engine, team_client, reference_
         ({"image_asset_id": None}, "invalid_params"),
     ],
 )
-def test_bad_video_requests_change_nothing(engine, team_client, reference_model, body, code):
-    team, client = team_client
+def test_bad_video_requests_change_nothing(engine, pro_team_client, reference_model, body, code):
+    team, client = pro_team_client
     image_id = _image(engine, client, reference_model)
     before = credits_balance_get(team=team)
     response = _video(client, **{"image_asset_id": image_id, **body})
@@ -125,8 +125,8 @@ def test_bad_video_requests_change_nothing(engine, team_client, reference_model,
     assert (after.available, after.reserved) == (before.available, before.reserved)
 
 
-def test_face_swap_with_an_uploaded_face_stores_a_composite(engine, team_client):
-    team, client = team_client
+def test_face_swap_with_an_uploaded_face_stores_a_composite(engine, pro_team_client):
+    team, client = pro_team_client
     target = upload(client, colour=(30, 30, 200), size=(300, 400))
     face = upload(client, colour=(250, 200, 30), size=(200, 200))
     response = client.post(
@@ -146,8 +146,8 @@ def test_face_swap_with_an_uploaded_face_stores_a_composite(engine, team_client)
     assert ActivityLog.objects.filter(team=team, action="face_swap").count() == 1
 
 
-def test_face_swap_with_a_custom_models_face(engine, team_client, reference_model):
-    _, client = team_client
+def test_face_swap_with_a_custom_models_face(engine, pro_team_client, reference_model):
+    _, client = pro_team_client
     model = create_model(client, reference_model, uploads(client, 4)).json()["model"]
     engine.drain()
     target = upload(client)
@@ -162,8 +162,8 @@ def test_face_swap_with_a_custom_models_face(engine, team_client, reference_mode
     assert stored.params["custom_model_id"] == model["id"]
 
 
-def test_face_swap_needs_exactly_one_face_and_the_teams_photos(engine, team_client):
-    team, client = team_client
+def test_face_swap_needs_exactly_one_face_and_the_teams_photos(engine, pro_team_client):
+    team, client = pro_team_client
     target = upload(client)
     _, stranger = make_team_client(Client, email="stranger@example.com", credits=100)
     theirs = upload(stranger)
@@ -179,8 +179,8 @@ def test_face_swap_needs_exactly_one_face_and_the_teams_photos(engine, team_clie
     assert credits_balance_get(team=team).reserved == 0
 
 
-def test_gallery_lists_filters_paginates_and_deletes(engine, team_client, reference_model):
-    team, client = team_client
+def test_gallery_lists_filters_paginates_and_deletes(engine, pro_team_client, reference_model):
+    team, client = pro_team_client
     first = _image(engine, client, reference_model)
     second = _image(engine, client, reference_model)
     _video(client, image_asset_id=first)

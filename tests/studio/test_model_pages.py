@@ -4,6 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from genfans.billing.models import Plan
 from genfans.credits.selectors import credits_balance_get
 from genfans.storage.models import Asset
 from genfans.studio.models import CustomModel, Job, ModelVersion
@@ -126,6 +127,9 @@ def test_another_teams_model_page_is_404(browser, reference_model):
 
 
 def test_video_face_swap_and_gallery_pages(browser, engine, reference_model):
+    browser[0].plan = Plan.objects.get(code="pro")
+    browser[0].subscription_status = "active"
+    browser[0].save()
     team, client = browser
     target = _photo("target.jpg", size=(200, 240))
     swapped = client.post("/dashboard/face-swap", {"target": target, "face": _photo("face.jpg")})

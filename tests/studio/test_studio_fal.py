@@ -165,7 +165,7 @@ def test_failed_creation_fails_the_model_and_releases(engine, fal, team_client, 
     assert generate_from(client, model["id"]).status_code == 409
 
 
-def test_video_and_face_swap_through_fal(engine, fal, team_client, reference_model):
+def test_video_and_face_swap_through_fal(engine, fal, pro_team_client, reference_model):
     team, client = team_client
     target = upload(client, size=(120, 160))
     face = upload(client, colour=(10, 200, 10))
@@ -209,7 +209,7 @@ def test_video_and_face_swap_through_fal(engine, fal, team_client, reference_mod
     assert credits_balance_get(team=team).available == START - sum(charged.values())
 
 
-def test_video_through_higgsfield_when_configured(engine, team_client, settings):
+def test_video_through_higgsfield_when_configured(engine, pro_team_client, settings):
     """GENFANS_PROVIDER_VIDEO_GENERATION=higgsfield sends only videos to Higgsfield's DoP."""
     with serving_higgsfield(
         settings, PROVIDER_BY_OPERATION={"video_generation": "higgsfield"}
