@@ -13,6 +13,8 @@ These run inside the caller's transaction, with the team's billing row locked.
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q
+
 from genfans.billing.entitlements import trial_claim
 from genfans.billing.models import Plan, SubscriptionPeriod, TeamBilling
 from genfans.billing.stripe_objects import invoice_plan_line, invoice_subscription, timestamp
@@ -24,6 +26,10 @@ from genfans.credits.services import (
 
 OPENING_REASONS = {"subscription_create", "subscription_cycle"}
 CHANGE_REASON = "subscription_update"
+
+
+class PeriodNotOpen(RuntimeError):
+    """A plan change arrived before the invoice of the period it changes."""
 
 
 @dataclass(frozen=True)
@@ -113,11 +119,13 @@ def _period_change(*, team, invoice, plan, at) -> Granted:
     period = (
         SubscriptionPeriod.objects.select_for_update()
         .filter(subscription_id=subscription_id, period_start__lte=at)
-        .order_by("-period_start")
+        .filter(Q(period_end__isnull=True) | Q(period_end__gt=at))
         .first()
     )
     if period is None:
-        return Granted(0, "no paid period of this subscription to change")
+        # The invoice opening this period has not arrived yet; failing makes Stripe deliver
+        # the change again, by when it has.
+        raise PeriodNotOpen("the period this plan change belongs to has not been paid yet")
     if plan.monthly_credits <= period.allowance:
         return Granted(0, "a downgrade or proration grants nothing")
     difference = plan.monthly_credits - period.allowance
