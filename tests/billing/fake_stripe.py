@@ -13,6 +13,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+MONTHLY = {"interval": "month"}
+
 
 def _nest(pairs: list[tuple[str, str]]) -> dict:
     """Stripe's bracket encoding to nested dicts and lists."""
@@ -50,6 +52,7 @@ class FakeStripe:
         self.portal_configurations: dict[str, dict] = {}
         self.portal_sessions: dict[str, dict] = {}
         self.invoices: dict[str, dict] = {}
+        self.charges: dict[str, dict] = {}
         self.webhook_endpoints: dict[str, dict] = {}
         self.requests: list[tuple[str, str, dict]] = []
         self._ids = itertools.count(1)
@@ -73,6 +76,8 @@ class FakeStripe:
                 with fake._lock:
                     if kind == "pay" and ident in fake.sessions:
                         session = fake.sessions[ident]
+                        paid = session["mode"] == "payment"
+                        complete = fake.complete_payment if paid else fake.complete_checkout
                         target = session["_params"]["success_url"].replace(
                             "{CHECKOUT_SESSION_ID}", ident
                         )
@@ -81,7 +86,7 @@ class FakeStripe:
                     else:
                         return False
                 if kind == "pay":
-                    fake.complete_checkout(ident)
+                    complete(ident)
                 self.send_response(303)
                 self.send_header("Location", target)
                 self.send_header("Content-Length", "0")
@@ -147,7 +152,19 @@ class FakeStripe:
     def _list(url: str, data: list[dict]) -> dict:
         return {"object": "list", "url": url, "has_more": False, "data": data}
 
-    def add_price(self, *, lookup_key: str, unit_amount: int = 2900, product: str = "") -> dict:
+    @staticmethod
+    def _invalid(message: str, param: str):
+        return 400, {"error": {"type": "invalid_request_error", "message": message, "param": param}}
+
+    def add_price(
+        self,
+        *,
+        lookup_key: str,
+        unit_amount: int = 2900,
+        product: str = "",
+        recurring: dict | None = MONTHLY,
+    ) -> dict:
+        """A price; `recurring=None` makes it one-time (what credit packs are sold at)."""
         product = product or self.new_id("prod")
         self.products.setdefault(product, {"id": product, "object": "product", "name": product})
         price = {
@@ -158,7 +175,8 @@ class FakeStripe:
             "product": product,
             "unit_amount": unit_amount,
             "currency": "usd",
-            "recurring": {"interval": "month"},
+            "type": "recurring" if recurring else "one_time",
+            "recurring": dict(recurring) if recurring else None,
             "metadata": {},
         }
         self.prices[price["id"]] = price
@@ -250,6 +268,113 @@ class FakeStripe:
             )
             return subscription
 
+    # --- one-off payments (mode=payment) --------------------------------------------------------
+
+    def _mode_mismatch(self, params: dict):
+        """Stripe's refusals of a session whose prices or options do not fit its mode."""
+        mode = params.get("mode")
+        prices = [self.prices[item["price"]] for item in params.get("line_items") or []]
+        if mode == "payment":
+            if any(price["recurring"] for price in prices):
+                return self._invalid(
+                    "You specified `payment` mode but passed a recurring price. Either switch "
+                    "to `subscription` mode or use only one-time prices.",
+                    "line_items",
+                )
+            if "subscription_data" in params:
+                return self._invalid(
+                    "You can not pass `subscription_data` in `payment` mode.", "subscription_data"
+                )
+        if mode == "subscription":
+            if not any(price["recurring"] for price in prices):
+                return self._invalid(
+                    "You must provide at least one recurring price in `subscription` mode when "
+                    "using prices.",
+                    "line_items",
+                )
+            if "payment_intent_data" in params:
+                return self._invalid(
+                    "You can not pass `payment_intent_data` in `subscription` mode.",
+                    "payment_intent_data",
+                )
+        return None
+
+    def _payment_fields(self, params: dict) -> dict:
+        items = params.get("line_items") or []
+        total = sum(
+            self.prices[item["price"]]["unit_amount"] * int(item.get("quantity") or 1)
+            for item in items
+        )
+        return {
+            "amount_subtotal": total,
+            "amount_total": total,
+            "currency": self.prices[items[0]["price"]]["currency"],
+            # Set when the customer confirms the payment (API versions since 2022-08-01).
+            "payment_intent": None,
+        }
+
+    def complete_payment(self, session_id: str, *, settled: bool = True) -> dict:
+        """What Stripe does when the customer pays a `payment` session: the session completes
+        with a payment intent; paid at once, or (`settled=False`, a payment method that settles
+        later) unpaid until `async_payment_succeed`."""
+        with self._lock:
+            session = self.sessions[session_id]
+            session.update(
+                status="complete", payment_status="unpaid", payment_intent=self.new_id("pi")
+            )
+        if settled:
+            return self.async_payment_succeed(session_id)
+        return self.session_object(session_id)
+
+    def async_payment_succeed(self, session_id: str) -> dict:
+        """The payment of a completed `payment` session arrived: it is paid, with its charge."""
+        with self._lock:
+            session = self.sessions[session_id]
+            intent = session["_params"].get("payment_intent_data") or {}
+            charge = {
+                "id": self.new_id("ch"),
+                "object": "charge",
+                "amount": session["amount_total"],
+                "amount_captured": session["amount_total"],
+                "amount_refunded": 0,
+                "captured": True,
+                "created": int(time.time()),
+                "currency": session["currency"],
+                "customer": session["customer"],
+                "livemode": False,
+                # A charge carries its payment intent's metadata.
+                "metadata": dict(intent.get("metadata") or {}),
+                "paid": True,
+                "payment_intent": session["payment_intent"],
+                "refunded": False,
+                "status": "succeeded",
+            }
+            self.charges[charge["id"]] = charge
+            session["payment_status"] = "paid"
+            return self._public(session)
+
+    def charge_for(self, session_id: str) -> dict:
+        intent = self.sessions[session_id]["payment_intent"]
+        [charge] = [c for c in self.charges.values() if c["payment_intent"] == intent]
+        return dict(charge)
+
+    def refund(self, charge_id: str, amount: int | None = None) -> dict:
+        """Refund `amount` (the rest when None) of a charge; the charge as `charge.refunded`
+        carries it, `amount_refunded` counting every refund so far."""
+        with self._lock:
+            charge = self.charges[charge_id]
+            left = charge["amount"] - charge["amount_refunded"]
+            amount = left if amount is None else amount
+            if not 0 < amount <= left:
+                raise ValueError(f"Refund amount {amount} is not within the {left} left to refund.")
+            charge["amount_refunded"] += amount
+            charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+            return dict(charge)
+
+    def session_object(self, session_id: str) -> dict:
+        """A session as Stripe sends it in events."""
+        return self._public(self.sessions[session_id])
+
     # --- routes -------------------------------------------------------------------------------
 
     def route(self, method: str, path: str, params: dict):  # noqa: C901 - a router
@@ -276,6 +401,9 @@ class FakeStripe:
                         "param": "line_items",
                     }
                 }
+            refused = self._mode_mismatch(params)
+            if refused:
+                return refused
             session_id = self.new_id("cs")
             session = {
                 "id": session_id,
@@ -290,6 +418,8 @@ class FakeStripe:
                 "subscription": None,
                 "_params": params,
             }
+            if session["mode"] == "payment":
+                session.update(self._payment_fields(params))
             self.sessions[session_id] = session
             return 200, self._public(session)
         if parts[:2] == ["checkout", "sessions"] and len(parts) == 3:
@@ -377,8 +507,8 @@ class FakeStripe:
                 lookup_key=params.get("lookup_key", ""),
                 unit_amount=int(params.get("unit_amount", 0)),
                 product=params.get("product", ""),
+                recurring=params.get("recurring"),
             )
-            price["recurring"] = params.get("recurring")
             price["metadata"] = params.get("metadata") or {}
             return 200, price
         if parts[:1] == ["prices"] and len(parts) == 2:

@@ -5,7 +5,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from genfans.billing.models import Plan
+from genfans.billing.models import CreditPack, Plan
+from genfans.billing.seed import seed_packs
 
 SECRET_KEY = "sk_test_fake"
 
@@ -33,7 +34,18 @@ def empty_stripe(fake_stripe):
     fake_stripe.products.clear()
     fake_stripe.prices.clear()
     Plan.objects.update(stripe_price_id="")
+    seed_packs()
     return fake_stripe
+
+
+PRODUCTS = {
+    "genfans_starter",
+    "genfans_pro",
+    "genfans_studio",
+    "genfans_pack_small",
+    "genfans_pack_medium",
+    "genfans_pack_large",
+}
 
 
 def test_setup_creates_products_and_prices_once(tmp_path, empty_stripe):
@@ -46,16 +58,27 @@ def test_setup_creates_products_and_prices_once(tmp_path, empty_stripe):
     )
 
     values = env_dict(env)
-    assert set(empty_stripe.products) == {"genfans_starter", "genfans_pro", "genfans_studio"}
+    assert set(empty_stripe.products) == PRODUCTS
     by_key = {p["lookup_key"]: p for p in empty_stripe.prices.values()}
     assert set(by_key) == {
         "genfans_starter_monthly",
         "genfans_pro_monthly",
         "genfans_studio_monthly",
+        "genfans_pack_small",
+        "genfans_pack_medium",
+        "genfans_pack_large",
     }
     assert by_key["genfans_pro_monthly"]["unit_amount"] == 7900
     assert by_key["genfans_pro_monthly"]["recurring"] == {"interval": "month"}
     assert values["STRIPE_PRICE_PRO"] == by_key["genfans_pro_monthly"]["id"]
+    for pack in CreditPack.objects.all():
+        price = by_key[f"genfans_pack_{pack.code}"]
+        assert price["type"] == "one_time" and price["recurring"] is None
+        assert price["unit_amount"] == pack.price_cents
+        assert price["product"] == f"genfans_pack_{pack.code}"
+        assert values[f"STRIPE_PRICE_PACK_{pack.code.upper()}"] == price["id"]
+        assert pack.stripe_price_id == price["id"]
+    assert "2,000 credits: price" in output
     assert values["STRIPE_SECRET_KEY"] == SECRET_KEY
     assert values["STRIPE_WEBHOOK_SECRET"] == "whsec_abc"
     assert values["DATABASE_URL"] == ""
@@ -67,9 +90,10 @@ def test_setup_creates_products_and_prices_once(tmp_path, empty_stripe):
 
     again, env_again = run_setup(tmp_path, stripe_key=SECRET_KEY, webhook_secret="whsec_abc")
 
-    assert len(empty_stripe.prices) == 3 and len(empty_stripe.products) == 3
+    assert len(empty_stripe.prices) == 6 and len(empty_stripe.products) == 6
     assert "(found)" in again and "(created)" not in again
     assert env_dict(env_again)["STRIPE_PRICE_PRO"] == values["STRIPE_PRICE_PRO"]
+    assert env_dict(env_again)["STRIPE_PRICE_PACK_LARGE"] == values["STRIPE_PRICE_PACK_LARGE"]
     assert env_dict(env_again)["AUTH_SECRET"] == values["AUTH_SECRET"]
     assert env_again.count("STRIPE_PRICE_PRO=") == 1
 
@@ -84,6 +108,21 @@ def test_a_changed_amount_gets_a_new_price_with_the_lookup_key(tmp_path, empty_s
     [new] = [p for p in empty_stripe.prices.values() if p["lookup_key"] == "genfans_pro_monthly"]
     assert new["id"] != old["id"] and new["unit_amount"] == 7900
     assert env_dict(env)["STRIPE_PRICE_PRO"] == new["id"]
+
+
+def test_a_recurring_price_under_a_packs_lookup_key_is_replaced_by_a_one_time_one(
+    tmp_path, empty_stripe
+):
+    wrong = empty_stripe.add_price(
+        lookup_key="genfans_pack_small", unit_amount=1500, product="genfans_pack_small"
+    )
+
+    _, env = run_setup(tmp_path, stripe_key=SECRET_KEY, webhook_secret="")
+
+    [new] = [p for p in empty_stripe.prices.values() if p["lookup_key"] == "genfans_pack_small"]
+    assert new["id"] != wrong["id"] and new["type"] == "one_time"
+    assert env_dict(env)["STRIPE_PRICE_PACK_SMALL"] == new["id"]
+    assert CreditPack.objects.get(code="small").stripe_price_id == new["id"]
 
 
 def test_interactive_answers_on_stdin_and_secrets_are_never_printed(tmp_path, empty_stripe):
@@ -165,6 +204,8 @@ def test_a_public_address_gets_a_webhook_endpoint_and_its_secret(tmp_path, empty
     assert endpoint["url"] == "https://genfans.example/api/stripe/webhook"
     assert set(endpoint["enabled_events"]) == {
         "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "charge.refunded",
         "customer.subscription.created",
         "customer.subscription.updated",
         "customer.subscription.deleted",

@@ -1,13 +1,21 @@
 from datetime import datetime
 
 from django.conf import settings
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from genfans.api.security import api_auth
+from genfans.api.teams import PageQuery
 from genfans.billing import gateway
 from genfans.billing.errors import BillingNotConfigured
 from genfans.billing.models import Plan, StripeEventStatus
+from genfans.billing.packs import (
+    credit_purchase_list_for_team,
+    pack_checkout_create,
+    pack_dev_purchase,
+    pack_get_active,
+    pack_list_active,
+)
 from genfans.billing.selectors import plan_effective_for_team, team_billing_get
 from genfans.billing.services import (
     checkout_session_create,
@@ -17,6 +25,7 @@ from genfans.billing.services import (
 )
 from genfans.billing.webhooks import stripe_event_process, stripe_event_receive
 from genfans.core.errors import NotFound
+from genfans.core.pagination import paginate, paginate_by
 
 router = Router(tags=["billing"])
 
@@ -45,6 +54,51 @@ class CheckoutIn(Schema):
 
 class RedirectOut(Schema):
     url: str
+
+
+class PackOut(Schema):
+    code: str
+    name: str
+    credits: int = Field(description="credits that never expire")
+    price_cents: int = Field(description="in USD")
+
+
+class PackPage(Schema):
+    items: list[PackOut]
+    next_cursor: str | None
+
+
+class PurchaseOut(Schema):
+    id: str
+    pack: str
+    credits: int
+    amount_cents: int
+    status: str = Field(description="pending, paid, refunded, partially_refunded")
+    paid_at: datetime | None
+    refunded_cents: int
+    credits_taken_back: int
+    credits_not_recovered: int = Field(description="refunded credits that were already spent")
+    created_at: datetime
+
+
+class PurchasePage(Schema):
+    items: list[PurchaseOut]
+    next_cursor: str | None
+
+
+def purchase_out(purchase) -> dict:
+    return {
+        "id": str(purchase.id),
+        "pack": purchase.pack.code,
+        "credits": purchase.credits,
+        "amount_cents": purchase.amount_cents,
+        "status": purchase.status,
+        "paid_at": purchase.paid_at,
+        "refunded_cents": purchase.refunded_cents,
+        "credits_taken_back": purchase.credits_taken_back,
+        "credits_not_recovered": purchase.credits_not_recovered,
+        "created_at": purchase.created_at,
+    }
 
 
 def checkout_mode() -> str:
@@ -123,3 +177,49 @@ def portal(request):
             team=caller.team, return_url=f"{settings.BASE_URL}/dashboard/billing"
         )
     }
+
+
+@router.get("/billing/packs", response=PackPage, auth=api_auth)
+def pack_list(request, query: Query[PageQuery]):
+    """The credit packs on sale: credits that never expire, bought once."""
+    page = paginate_by(
+        pack_list_active(), field="sort_order", limit=query.limit, cursor=query.cursor
+    )
+    return {
+        "items": [
+            {"code": p.code, "name": p.name, "credits": p.credits, "price_cents": p.price_cents}
+            for p in page.items
+        ],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@router.post("/billing/packs/{code}/checkout", response=RedirectOut, auth=api_auth)
+def pack_checkout(request, code: str):
+    """Buy a pack (owners): a Stripe Checkout URL, or with the development checkout the credits
+    at once and the Billing page's URL."""
+    caller = request.auth
+    caller.require_owner()
+    pack = pack_get_active(code=code)
+    mode = checkout_mode()
+    if mode == "development":
+        pack_dev_purchase(team=caller.team, user=caller.user, pack=pack)
+        return {"url": f"{settings.BASE_URL}/dashboard/billing"}
+    if mode != "stripe":
+        raise BillingNotConfigured()
+    url = pack_checkout_create(
+        team=caller.team,
+        user=caller.user,
+        pack=pack,
+        success_url=f"{settings.BASE_URL}/dashboard/billing?purchase=complete",
+        cancel_url=f"{settings.BASE_URL}/dashboard/billing",
+    )
+    return {"url": url}
+
+
+@router.get("/billing/purchases", response=PurchasePage, auth=api_auth)
+def purchase_list(request, query: Query[PageQuery]):
+    """The team's credit pack purchases, newest first."""
+    purchases = credit_purchase_list_for_team(team=request.auth.team)
+    page = paginate(purchases, limit=query.limit, cursor=query.cursor)
+    return {"items": [purchase_out(p) for p in page.items], "next_cursor": page.next_cursor}

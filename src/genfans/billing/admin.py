@@ -1,6 +1,13 @@
 from django.contrib import admin, messages
 
-from genfans.billing.models import Plan, StripeEvent, StripeEventStatus, TeamBilling
+from genfans.billing.models import (
+    CreditPack,
+    CreditPurchase,
+    Plan,
+    StripeEvent,
+    StripeEventStatus,
+    TeamBilling,
+)
 from genfans.billing.webhooks import stripe_event_process
 
 
@@ -52,3 +59,38 @@ class StripeEventAdmin(admin.ModelAdmin):
 class TeamBillingAdmin(admin.ModelAdmin):
     list_display = ["team", "subscription_event_at", "payment_failed_at", "ended_subscription_id"]
     search_fields = ["team__name"]
+
+
+@admin.register(CreditPack)
+class CreditPackAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "credits", "price_cents", "stripe_price_id", "active"]
+    list_editable = ["active"]
+    ordering = ["sort_order"]
+
+
+@admin.register(CreditPurchase)
+class CreditPurchaseAdmin(admin.ModelAdmin):
+    """Read-only: purchases change only through Stripe's events (refund in Stripe, not here)."""
+
+    list_display = [
+        "team",
+        "pack",
+        "status",
+        "credits",
+        "amount_cents",
+        "refunded_cents",
+        "credits_taken_back",
+        "credits_not_recovered",
+        "paid_at",
+        "created_at",
+    ]
+    list_filter = ["status", "pack"]
+    search_fields = ["team__name", "stripe_session_id", "stripe_payment_intent_id"]
+    list_select_related = ["team", "pack"]
+    readonly_fields = [f.name for f in CreditPurchase._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -28,6 +28,30 @@ class CheckoutSessionInvalid(NotFound):
     default_message = "That checkout session does not belong to your team."
 
 
+class PackNotFound(NotFound):
+    code = "pack_not_found"
+    default_message = "No such credit pack."
+
+
+class PackNotPurchasable(Conflict):
+    """The pack exists but has no Stripe price yet: the server is not set up, not the caller."""
+
+    code = "pack_not_purchasable"
+    default_message = "That credit pack cannot be bought yet."
+
+
+class PackPurchaseInvalid(ValidationError):
+    """A pack's Stripe session or charge that cannot be applied; nothing is changed."""
+
+    code = "pack_purchase_invalid"
+    default_message = "That credit pack payment does not match its purchase."
+
+
+class PackPurchaseUnknown(NotFound):
+    code = "pack_purchase_unknown"
+    default_message = "No credit pack purchase matches that payment."
+
+
 class StripeUnavailable(DomainError):
     """Stripe answered with an error or could not be reached; the user may retry."""
 

@@ -163,39 +163,81 @@ def event_verify(*, payload: bytes, signature: str | None, secret: str) -> Any:
     return json.loads(payload)
 
 
-@translate_errors
-def plan_price_ensure(
-    *, api_key: str, code: str, name: str, unit_amount: int, lookup_key: str
+def _price_ensure(
+    *,
+    api_key: str,
+    product_id: str,
+    product_name: str,
+    unit_amount: int,
+    lookup_key: str,
+    recurring: dict | None,
+    metadata: dict[str, str],
 ) -> tuple[str, bool]:
-    """The plan's monthly USD price (product `genfans_<code>`, found by lookup key, created
-    when missing or when the amount changed); (price id, whether it was created)."""
+    """A USD price of `product_id` (created with the product when missing), found by lookup key,
+    created when missing or when its amount or kind changed; (price id, whether it was created)."""
     client = stripe_client(api_key)
-    product_id = f"genfans_{code}"
     try:
         client.v1.products.retrieve(product_id)
     except stripe.InvalidRequestError as exc:
         if getattr(exc, "code", None) != "resource_missing":
             raise
         client.v1.products.create(
-            params={"id": product_id, "name": f"GenFans {name}", "metadata": {"plan": code}}
+            params={"id": product_id, "name": product_name, "metadata": metadata}
         )
+    kind = "recurring" if recurring else "one_time"
     listed = client.v1.prices.list(params={"lookup_keys": [lookup_key], "active": True})
     for price in (as_dict(p) for p in listed.data):
-        if price.get("unit_amount") == unit_amount and price.get("product") == product_id:
+        if (
+            price.get("unit_amount") == unit_amount
+            and price.get("product") == product_id
+            and price.get("type") == kind
+        ):
             return price["id"], False
-    created = client.v1.prices.create(
-        params={
-            "product": product_id,
-            "currency": "usd",
-            "unit_amount": unit_amount,
-            "recurring": {"interval": "month"},
-            "lookup_key": lookup_key,
-            # A changed amount gets a new price; the lookup key moves to it.
-            "transfer_lookup_key": True,
-            "metadata": {"plan": code},
-        }
+    params: dict[str, Any] = {
+        "product": product_id,
+        "currency": "usd",
+        "unit_amount": unit_amount,
+        "lookup_key": lookup_key,
+        # A changed amount gets a new price; the lookup key moves to it.
+        "transfer_lookup_key": True,
+        "metadata": metadata,
+    }
+    if recurring:
+        params["recurring"] = recurring
+    return client.v1.prices.create(params=params).id, True
+
+
+@translate_errors
+def plan_price_ensure(
+    *, api_key: str, code: str, name: str, unit_amount: int, lookup_key: str
+) -> tuple[str, bool]:
+    """The plan's monthly USD price (product `genfans_<code>`); (price id, whether created)."""
+    return _price_ensure(
+        api_key=api_key,
+        product_id=f"genfans_{code}",
+        product_name=f"GenFans {name}",
+        unit_amount=unit_amount,
+        lookup_key=lookup_key,
+        recurring={"interval": "month"},
+        metadata={"plan": code},
     )
-    return created.id, True
+
+
+@translate_errors
+def pack_price_ensure(
+    *, api_key: str, code: str, name: str, unit_amount: int, lookup_key: str
+) -> tuple[str, bool]:
+    """A credit pack's one-time USD price (product `genfans_pack_<code>`); (price id, whether
+    created)."""
+    return _price_ensure(
+        api_key=api_key,
+        product_id=f"genfans_pack_{code}",
+        product_name=f"GenFans {name}",
+        unit_amount=unit_amount,
+        lookup_key=lookup_key,
+        recurring=None,
+        metadata={"pack": code},
+    )
 
 
 @translate_errors

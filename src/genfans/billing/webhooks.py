@@ -24,6 +24,7 @@ from genfans.billing import gateway
 from genfans.billing.entitlements import trial_claim
 from genfans.billing.errors import MalformedEvent, WebhookSignatureInvalid
 from genfans.billing.models import Plan, StripeEvent, StripeEventStatus
+from genfans.billing.packs import PACK_KIND, pack_purchase_complete, pack_refund
 from genfans.billing.periods import (
     invoice_credits_apply,
     subscription_is_live_for,
@@ -217,6 +218,8 @@ def _link_if_unlinked(event: StripeEvent, team: Team) -> None:
 
 
 def on_checkout_completed(event: StripeEvent, session: dict) -> Outcome:
+    if session.get("mode") == "payment":
+        return on_pack_checkout_completed(event, session)
     if session.get("mode") != "subscription":
         return Outcome(StripeEventStatus.IGNORED, note="not a subscription checkout")
     metadata = session.get("metadata") or {}
@@ -357,8 +360,32 @@ def on_trial_will_end(event: StripeEvent, subscription: dict) -> Outcome:
     return Outcome(StripeEventStatus.PROCESSED, team, "trial ends soon")
 
 
+def on_pack_checkout_completed(event: StripeEvent, session: dict) -> Outcome:
+    metadata = session.get("metadata") or {}
+    if metadata.get("kind") != PACK_KIND:
+        return Outcome(StripeEventStatus.IGNORED, note="not a credit pack checkout")
+    team = _team_for(event, metadata=metadata, reference=session.get("client_reference_id") or "")
+    change = pack_purchase_complete(team=team, session=session)
+    return Outcome(StripeEventStatus.PROCESSED, team, change.note)
+
+
+# A payment method that settles later completes the checkout unpaid, then sends this.
+on_pack_async_payment_succeeded = on_pack_checkout_completed
+
+
+def on_charge_refunded(event: StripeEvent, charge: dict) -> Outcome:
+    metadata = charge.get("metadata") or {}
+    if metadata.get("kind") != PACK_KIND:
+        return Outcome(StripeEventStatus.IGNORED, note="not a credit pack payment")
+    team = _team_for(event, metadata=metadata)
+    change = pack_refund(team=team, charge=charge)
+    return Outcome(StripeEventStatus.PROCESSED, team, change.note)
+
+
 HANDLERS = {
     "checkout.session.completed": on_checkout_completed,
+    "checkout.session.async_payment_succeeded": on_pack_async_payment_succeeded,
+    "charge.refunded": on_charge_refunded,
     "customer.subscription.created": on_subscription_changed,
     "customer.subscription.updated": on_subscription_changed,
     "customer.subscription.deleted": on_subscription_changed,

@@ -31,6 +31,11 @@ urlpatterns = [
     path("dashboard/billing", billing_views.billing, name="billing"),
     path("dashboard/billing/checkout", billing_views.checkout, name="billing-checkout"),
     path("dashboard/billing/portal", billing_views.portal, name="billing-portal"),
+    path(
+        "dashboard/billing/packs/checkout",
+        billing_views.pack_checkout,
+        name="billing-pack-checkout",
+    ),
     path("dashboard/credits", credits_views.credits_page, name="credits"),
     # Accounts and teams (issue 2)
     path("forgot-password", auth.forgot_password, name="forgot-password"),

@@ -2,13 +2,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from genfans.billing import gateway
 from genfans.billing.entitlements import plan_feature_rows, trial_available
-from genfans.billing.errors import AlreadySubscribed
-from genfans.billing.models import Plan
+from genfans.billing.errors import AlreadySubscribed, PackNotFound
+from genfans.billing.models import Plan, PurchaseStatus
+from genfans.billing.packs import (
+    credit_purchase_list_for_team,
+    pack_checkout_create,
+    pack_dev_purchase,
+    pack_get_active,
+    pack_list_active,
+)
 from genfans.billing.selectors import plan_effective_for_team, plan_list_paid, team_billing_get
 from genfans.billing.services import (
     LIVE_STATUSES,
@@ -24,6 +32,15 @@ from genfans.teams.models import SubscriptionStatus
 from genfans.web.decorators import owner_required, team_required
 
 PAYMENT_PROBLEM_STATUSES = {SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID}
+RECENT_PURCHASES = 5
+PURCHASE_BADGES = {
+    PurchaseStatus.PENDING: "badge-queued",
+    PurchaseStatus.PAID: "badge-succeeded",
+    PurchaseStatus.REFUNDED: "badge-canceled",
+    PurchaseStatus.PARTIALLY_REFUNDED: "badge-canceled",
+}
+# The pages with a "Buy credits" card, by URL name: a purchase returns to the one it came from.
+PACK_PAGES = ("billing", "credits")
 
 
 def _checkout_mode() -> str:
@@ -38,6 +55,33 @@ def _absolute(request, path: str) -> str:
 
 def _credits_available(team) -> int:
     return credits_balance_get(team=team).available
+
+
+def _dollars(cents: int) -> str:
+    return f"${cents // 100:,}" if cents % 100 == 0 else f"${cents / 100:,.2f}"
+
+
+def packs_context(request, *, page: str) -> dict:
+    """What the "Buy credits" card (billing.html#packs) shows on `page`."""
+    purchases = credit_purchase_list_for_team(team=request.team)[:RECENT_PURCHASES]
+    return {
+        "pack_rows": [
+            {"pack": p, "credits": f"{p.credits:,}", "price": _dollars(p.price_cents)}
+            for p in pack_list_active()
+        ],
+        "purchase_rows": [
+            {
+                "purchase": p,
+                "credits": f"{p.credits:,}",
+                "price": _dollars(p.amount_cents),
+                "badge": PURCHASE_BADGES[p.status],
+            }
+            for p in purchases
+        ],
+        "pack_page": page,
+        "pack_checkout_mode": _checkout_mode(),
+        "can_buy_packs": request.membership.is_owner,
+    }
 
 
 def pricing(request):
@@ -104,6 +148,39 @@ def checkout(request):
 
 @owner_required
 @require_POST
+def pack_checkout(request):
+    page = request.POST.get("page", "")
+    page = page if page in PACK_PAGES else "billing"
+    try:
+        pack = pack_get_active(code=request.POST.get("pack", ""))
+    except PackNotFound as error:
+        raise Http404(error.message) from error
+    mode = _checkout_mode()
+    try:
+        if mode == "development":
+            pack_dev_purchase(team=request.team, user=request.user, pack=pack)
+            messages.success(
+                request, f"Development checkout: {pack.credits:,} credits were added to your team."
+            )
+            return redirect(page)
+        if mode == "stripe":
+            url = pack_checkout_create(
+                team=request.team,
+                user=request.user,
+                pack=pack,
+                success_url=_absolute(request, "/dashboard/billing?purchase=complete"),
+                cancel_url=_absolute(request, reverse(page)),
+            )
+            return redirect(url)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(page)
+    messages.error(request, "Billing is not configured on this server.")
+    return redirect(page)
+
+
+@owner_required
+@require_POST
 def portal(request):
     try:
         url = portal_session_create(
@@ -126,6 +203,11 @@ def billing(request):
         except DomainError as error:
             messages.error(request, error.message)
         return redirect("billing")
+    if request.GET.get("purchase") == "complete":
+        messages.success(
+            request, "Thanks! The credits are added as soon as Stripe confirms the payment."
+        )
+        return redirect("billing")
     team.refresh_from_db()
     billing_state = team_billing_get(team=team)
     return render(
@@ -142,5 +224,6 @@ def billing(request):
             "checkout_mode": _checkout_mode(),
             "credits_available": _credits_available(team),
             "debug": settings.DEBUG,
+            **packs_context(request, page="billing"),
         },
     )

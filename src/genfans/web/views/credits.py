@@ -6,6 +6,7 @@ from genfans.core.pagination import paginate
 from genfans.credits.models import Kind
 from genfans.credits.selectors import credit_transaction_list_for_team, credits_balance_get
 from genfans.web.decorators import team_required
+from genfans.web.views.billing import packs_context
 
 PAGE_SIZE = 20
 
@@ -55,5 +56,6 @@ def credits_page(request):
         "plan": team.plan,
         "allowance": 0 if team.plan.code == FREE_PLAN_CODE else team.plan.monthly_credits,
         "renews_at": team.current_period_end,
+        **packs_context(request, page="credits"),
     }
     return render(request, "web/credits/credits.html", context)

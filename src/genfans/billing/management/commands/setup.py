@@ -8,6 +8,8 @@ Secrets are read without echo on a terminal and never printed back.
 import getpass
 import secrets
 import sys
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -17,7 +19,11 @@ from django.db import DatabaseError
 
 from genfans.billing import gateway
 from genfans.billing.errors import StripeUnavailable
-from genfans.billing.seed import PLANS
+from genfans.billing.models import CreditPack, Plan
+from genfans.billing.packs import pack_lookup_key
+from genfans.billing.seed import PACKS, PLANS
+from genfans.billing.selectors import plan_lookup_key
+from genfans.billing.webhooks import HANDLERS
 from genfans.config.env import BASE_DIR
 
 POSTGRES_SCHEMES = ("postgres://", "postgresql://")
@@ -143,33 +149,45 @@ class Command(BaseCommand):
         return key
 
     def _sync_prices(self, key: str) -> dict[str, str]:
-        from genfans.billing.models import Plan
-        from genfans.billing.selectors import plan_lookup_key
-
-        prices = {}
-        for spec in PLANS:
-            if not spec["price_cents"]:
-                continue
-            plan = Plan(**spec)
-            try:
-                price_id, created = gateway.plan_price_ensure(
-                    api_key=key,
-                    code=plan.code,
-                    name=plan.name,
-                    unit_amount=plan.price_cents,
-                    lookup_key=plan_lookup_key(plan),
-                )
-            except StripeUnavailable as exc:
-                raise CommandError(f"Stripe refused the request: {exc.message}") from exc
-            prices[plan.code] = price_id
-            verb = "created" if created else "found"
-            self.stdout.write(f"  {plan.name}: price {price_id} ({verb})")
-        try:
-            for code, price_id in prices.items():
-                Plan.objects.filter(code=code).update(stripe_price_id=price_id)
-        except DatabaseError:  # not migrated yet: `genfans seed` reads them from .env
-            pass
+        """The paid plans' prices and the packs'; {env name: price id}."""
+        plans = [Plan(**spec) for spec in PLANS if spec["price_cents"]]
+        packs = [CreditPack(**spec) for spec in PACKS]
+        prices = {
+            f"STRIPE_PRICE_{plan.code.upper()}": self._sync_price(
+                gateway.plan_price_ensure, key, plan, plan_lookup_key(plan)
+            )
+            for plan in plans
+        }
+        prices |= {
+            f"STRIPE_PRICE_PACK_{pack.code.upper()}": self._sync_price(
+                gateway.pack_price_ensure, key, pack, pack_lookup_key(pack)
+            )
+            for pack in packs
+        }
         return prices
+
+    def _sync_price(
+        self,
+        ensure: Callable[..., tuple[str, bool]],
+        key: str,
+        item: Plan | CreditPack,
+        lookup_key: str,
+    ) -> str:
+        try:
+            price_id, created = ensure(
+                api_key=key,
+                code=item.code,
+                name=item.name,
+                unit_amount=item.price_cents,
+                lookup_key=lookup_key,
+            )
+        except StripeUnavailable as exc:
+            raise CommandError(f"Stripe refused the request: {exc.message}") from exc
+        verb = "created" if created else "found"
+        self.stdout.write(f"  {item.name}: price {price_id} ({verb})")
+        with suppress(DatabaseError):  # not migrated yet: `genfans seed` reads them from .env
+            type(item).objects.filter(code=item.code).update(stripe_price_id=price_id)
+        return price_id
 
     def handle(self, *args, **options):
         self.no_input = options["no_input"]
@@ -194,9 +212,10 @@ class Command(BaseCommand):
         values["STRIPE_SECRET_KEY"] = key
         if key:
             mode = "live" if key.startswith(("sk_live_", "rk_live_")) else "test"
-            self.stdout.write(f"Stripe ({mode} mode): products and prices for the paid plans")
-            for code, price_id in self._sync_prices(key).items():
-                values[f"STRIPE_PRICE_{code.upper()}"] = price_id
+            self.stdout.write(
+                f"Stripe ({mode} mode): products and prices for the paid plans and credit packs"
+            )
+            values |= self._sync_prices(key)
             webhook_secret = options["webhook_secret"]
             if webhook_secret is None and self._wants_endpoint(base_url, options):
                 webhook_secret = self._register_endpoint(key, base_url)
@@ -231,8 +250,6 @@ class Command(BaseCommand):
         return answer.lower().startswith("y")
 
     def _register_endpoint(self, key: str, base_url: str) -> str | None:
-        from genfans.billing.webhooks import HANDLERS
-
         url = f"{base_url}/api/stripe/webhook"
         try:
             secret, created = gateway.webhook_endpoint_ensure(
