@@ -17,6 +17,7 @@ from django.db.models import Q
 
 from genfans.billing.entitlements import trial_claim
 from genfans.billing.models import Plan, SubscriptionPeriod, TeamBilling
+from genfans.billing.selectors import subscription_ended
 from genfans.billing.stripe_objects import invoice_plan_line, invoice_subscription, timestamp
 from genfans.credits.services import (
     credits_plan_end,
@@ -40,11 +41,11 @@ class Granted:
 
 def subscription_is_live_for(*, team, billing: TeamBilling, subscription_id: str) -> str:
     """Why an invoice of `subscription_id` cannot earn credits for `team` ("" when it can)."""
-    if billing.ended_subscription_id == subscription_id:
+    if subscription_ended(subscription_id=subscription_id):
         return "that subscription has ended"
     current = team.stripe_subscription_id
     if current and current != subscription_id:
-        if current != billing.ended_subscription_id:
+        if not subscription_ended(subscription_id=current):
             return "not the team's current subscription"
         if SubscriptionPeriod.objects.filter(subscription_id=subscription_id).exists():
             return "an earlier subscription of the team"

@@ -2,7 +2,7 @@ from django.conf import settings
 
 from genfans.billing import gateway
 from genfans.billing.errors import PlanNotPurchasable
-from genfans.billing.models import Plan, TeamBilling
+from genfans.billing.models import Plan, StripeEvent, StripeEventStatus, TeamBilling
 from genfans.teams.models import SubscriptionStatus
 
 FREE_PLAN_CODE = "free"
@@ -56,6 +56,17 @@ def plan_for_stripe_price(*, price_id: str | None, lookup_key: str | None = None
     if lookup_key and lookup_key.startswith("genfans_") and lookup_key.endswith("_monthly"):
         return Plan.objects.filter(code=lookup_key[len("genfans_") : -len("_monthly")]).first()
     return None
+
+
+def subscription_ended(*, subscription_id: str) -> bool:
+    """Whether Stripe has told us the subscription was deleted. Asked of the inbox, not of the
+    team, because the deletion may arrive before the events that made it the team's current
+    one, and a deleted subscription never comes back."""
+    return StripeEvent.objects.filter(
+        type="customer.subscription.deleted",
+        subscription_id=subscription_id,
+        status__in=[StripeEventStatus.PROCESSED, StripeEventStatus.IGNORED],
+    ).exists()
 
 
 def team_billing_get(*, team):

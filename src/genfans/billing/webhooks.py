@@ -30,7 +30,7 @@ from genfans.billing.periods import (
     subscription_is_live_for,
     subscription_plan_credits_end,
 )
-from genfans.billing.selectors import plan_free
+from genfans.billing.selectors import plan_free, subscription_ended
 from genfans.billing.services import subscription_apply, team_billing_lock
 from genfans.billing.stripe_objects import (
     invoice_plan,
@@ -259,7 +259,7 @@ def on_subscription_changed(event: StripeEvent, subscription: dict) -> Outcome:
     team.refresh_from_db()
     subscription_id = subscription.get("id") or ""
     deleted = event.type == "customer.subscription.deleted"
-    if not deleted and billing.ended_subscription_id == subscription_id:
+    if not deleted and subscription_ended(subscription_id=subscription_id):
         return Outcome(StripeEventStatus.IGNORED, team, "that subscription has ended")
     is_current = team.stripe_subscription_id in ("", subscription_id)
     if not is_current and (deleted or subscription.get("status") in ENDED_STRIPE_STATUSES):
