@@ -43,12 +43,12 @@ format: install-test
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
-# SQLite runs everything; PostgreSQL runs everything but the browser tests,
-# including the concurrency tests that SQLite cannot express.
+# SQLite runs everything; PostgreSQL runs everything but the browser tests and the
+# database-agnostic property suites, including the concurrency tests SQLite cannot express.
 test: install-test chromium lint
 	$(BIN)/pytest -q
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)', dbname='postgres', connect_timeout=3).close()" 2>/dev/null; then \
-		DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not browser"; \
+		DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not browser and not property"; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL is required on CI and is not reachable at $(PG_TEST_URL)" >&2; exit 1; \
 	else \
@@ -66,9 +66,11 @@ bench-tools:
 bench: install-test bench-tools
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
-# The long reliability runs (tests/reliability, marked `soak`) on PostgreSQL.
+# The long reliability runs (tests/reliability, marked `soak`) on PostgreSQL, and the
+# property suites with many more examples on SQLite.
 soak: install-test
 	GENFANS_SOAK=1 DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m soak tests/reliability
+	GENFANS_SOAK=1 $(BIN)/pytest -q -m property
 
 clean:
 	rm -rf $(VENV) var
