@@ -6,7 +6,9 @@ from genfans.billing.models import (
     Plan,
     StripeEvent,
     StripeEventStatus,
+    SubscriptionPeriod,
     TeamBilling,
+    TrialClaim,
 )
 from genfans.billing.webhooks import stripe_event_process
 
@@ -22,6 +24,8 @@ class PlanAdmin(admin.ModelAdmin):
         "max_queued_jobs",
         "price_cents",
         "trial_days",
+        "max_image_side",
+        "max_video_seconds",
     ]
 
 
@@ -94,3 +98,30 @@ class CreditPurchaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Written only by the entitlement rules as Stripe's events arrive."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TrialClaim)
+class TrialClaimAdmin(_ReadOnly):
+    list_display = ["key", "team", "subscription_id", "created_at"]
+    search_fields = ["key", "team__name", "subscription_id"]
+
+
+@admin.register(SubscriptionPeriod)
+class SubscriptionPeriodAdmin(_ReadOnly):
+    list_display = ["team", "subscription_id", "period_start", "period_end", "plan", "allowance"]
+    list_filter = ["trial", "plan"]
+    search_fields = ["team__name", "subscription_id"]
+    list_select_related = ["team", "plan"]
