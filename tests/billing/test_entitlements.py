@@ -378,3 +378,10 @@ def test_the_pages_grey_out_what_the_plan_does_not_include(owner_client, linked_
     assert 'data-testid="plan-locked"' in page
     assert "fieldset" in page and "disabled" in page
     assert 'href="/pricing?plan=pro"' in page
+
+
+def test_the_generate_page_offers_only_the_plans_sizes_and_names_the_upgrade(owner_client, team):
+    page = owner_client.get("/dashboard/generate").text
+
+    assert "1024 × 1024" in page and "1536 × 1536" not in page
+    assert '<a href="/pricing?plan=starter">Starter makes 1536 px</a>' in page

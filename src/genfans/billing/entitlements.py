@@ -118,6 +118,11 @@ def operation_locked(*, plan: Plan, operation: str) -> dict | None:
     }
 
 
+def larger_images_plan(*, plan: Plan) -> Plan | None:
+    """The cheapest plan that makes larger images than `plan` (None when none does)."""
+    return _plans_unlocking(lambda other: other.max_image_side > plan.max_image_side)
+
+
 def plan_feature_rows(plans: list[Plan]) -> list[dict]:
     """The plan × feature table `/pricing` and the README show, from the plans' data."""
     rows = [

@@ -4,8 +4,10 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 
+from genfans.billing.entitlements import larger_images_plan
 from genfans.billing.selectors import plan_effective_for_team
 from genfans.catalog.selectors import reference_model_list
 from genfans.core.errors import DomainError, NotFound
@@ -37,6 +39,15 @@ class PricingForm(forms.Form):
         self.fields["size"].choices = [
             (f"{w}x{h}", f"{w} × {h}") for w, h in SIZES if max(w, h) <= plan.max_image_side
         ]
+        larger = larger_images_plan(plan=plan)
+        if larger is not None:
+            self.fields["size"].help_text = format_html(
+                'Up to {} px on your plan. <a href="/pricing?plan={}">{} makes {} px</a>.',
+                plan.max_image_side,
+                larger.code,
+                larger.name,
+                larger.max_image_side,
+            )
         self.fields["size"].initial = "1024x1024"
 
     def pricing(self) -> dict:
