@@ -144,3 +144,13 @@ def test_the_audit_catches_plan_credits_the_ledger_does_not_explain(team):
     [problem] = ledger_audit()
     assert "plan credits are 100 but its ledger's plan part sums to 500" in problem
     CreditBalance.objects.filter(team=team).update(subscription_available=500)
+
+
+def test_the_balance_says_which_credits_expire(team, owner_client):
+    period(team, 1)
+
+    body = owner_client.get("/api/credits/balance").json()
+    page = owner_client.get("/dashboard/credits").text
+
+    assert (body["available"], body["plan_credits"]) == (550, 500)
+    assert "500 plan credits" in page and "50 never expire" in page

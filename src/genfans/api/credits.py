@@ -16,6 +16,10 @@ router = Router(tags=["credits"])
 class BalanceOut(Schema):
     available: int
     reserved: int
+    plan_credits: int = Field(
+        description="the part of `available` that is this period's plan credits: spent first, "
+        "they expire when the period ends; the rest never expires"
+    )
     plan: str
     monthly_allowance: int = Field(description="credits each billing period grants; 0 on free")
     next_renewal: datetime | None = Field(description="the end of the current billing period")
@@ -82,6 +86,7 @@ def balance(request):
     return {
         "available": current.available,
         "reserved": current.reserved,
+        "plan_credits": current.subscription_available,
         "plan": team.plan.code,
         "monthly_allowance": monthly_allowance(team),
         "next_renewal": team.current_period_end,

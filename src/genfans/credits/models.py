@@ -71,6 +71,11 @@ class CreditBalance(BaseModel):
     def total(self) -> int:
         return self.available + self.reserved
 
+    @property
+    def lasting_available(self) -> int:
+        """Available credits that never expire (bought, granted by staff, the Free grant)."""
+        return self.available - self.subscription_available
+
 
 class CreditTransaction(BaseModel):
     """One ledger row. Never updated or deleted; the unique key makes every write idempotent."""

@@ -425,7 +425,7 @@ def credits_refund(*, team, amount: int, idempotency_key: str, reference: str = 
         balance = _balance_locked(team_id=team.pk)
         if _key_used(idempotency_key):
             return 0
-        taken = min(amount, balance.available - balance.subscription_available)
+        taken = min(amount, balance.lasting_available)
         if taken:
             _post(
                 team_id=team.pk,
@@ -460,8 +460,7 @@ def credits_adjust(
             available=balance.available,
         )
     # A negative correction takes credits that never expire first, then plan credits.
-    other = balance.available - balance.subscription_available
-    plan = min(0, amount + other) if amount < 0 else 0
+    plan = min(0, amount + balance.lasting_available) if amount < 0 else 0
     row = _post(
         team_id=team.pk,
         kind=Kind.ADJUST,
