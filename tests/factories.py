@@ -3,15 +3,26 @@
 import itertools
 
 from genfans.accounts.models import ApiKey
-from genfans.accounts.services import user_sign_up
+from genfans.accounts.services import email_verify, user_sign_up
+from genfans.accounts.verification import email_verification_token_make
+from genfans.teams.models import Invitation, TeamMember
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
 
 
-def make_user(*, email: str | None = None, password: str = PASSWORD, name: str = ""):
+def verify(user):
+    """Open the user's verification link, as they would from the sign-up email."""
+    return email_verify(token=email_verification_token_make(user)).user
+
+
+def make_user(
+    *, email: str | None = None, password: str = PASSWORD, name: str = "", verified: bool = True
+):
+    """A person who signed up; verified (and so holding the Free grant) unless told otherwise."""
     email = email or f"user{next(_counter)}@example.com"
-    return user_sign_up(email=email, password=password, name=name)
+    user = user_sign_up(email=email, password=password, name=name)
+    return verify(user) if verified else user
 
 
 def make_api_key(*, team, user=None, name: str = "test") -> str:
@@ -22,13 +33,19 @@ def make_api_key(*, team, user=None, name: str = "test") -> str:
     return raw
 
 
-def make_member(*, team, email: str | None = None, role: str = "member", name: str = ""):
+def make_member(
+    *,
+    team,
+    email: str | None = None,
+    role: str = "member",
+    name: str = "",
+    verified: bool = True,
+):
     """A user who joined `team` through an invitation, as a real person would."""
-    from genfans.teams.models import Invitation, TeamMember
-
     email = email or f"user{next(_counter)}@example.com"
     owner = TeamMember.objects.filter(team=team, role="owner").select_related("user").first()
     invitation = Invitation.objects.create(
         team=team, email=email, role=role, invited_by=owner.user if owner else None
     )
-    return user_sign_up(email=email, password=PASSWORD, name=name, invite_id=invitation.id)
+    user = user_sign_up(email=email, password=PASSWORD, name=name, invite_id=invitation.id)
+    return verify(user) if verified else user

@@ -14,6 +14,8 @@ ENDPOINTS = [
     ("post", "/api/auth/sign-in"),
     ("post", "/api/auth/password-reset"),
     ("post", "/api/auth/password-reset/confirm"),
+    ("post", "/api/auth/verify-email"),
+    ("post", "/api/auth/verify-email/resend"),
     ("patch", "/api/user"),
     ("delete", "/api/user"),
     ("post", "/api/user/password"),

@@ -26,6 +26,7 @@ class TestBalance:
         assert response.json() == {
             "available": 50,
             "reserved": 0,
+            "plan_credits": 0,
             "plan": "free",
             "monthly_allowance": 0,
             "next_renewal": None,
@@ -68,7 +69,7 @@ class TestHistory:
             ("grant", 50),
         ]
         assert {i["job_id"] for i in items[:3]} == {str(job.pk)}
-        assert (items[3]["job_id"], items[3]["reference"]) == (None, "signup")
+        assert (items[3]["job_id"], items[3]["reference"]) == (None, "free grant")
         assert [(i["available_after"], i["reserved_after"]) for i in items] == [
             (40, 0),
             (38, 2),

@@ -1,6 +1,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from genfans.accounts.identity import person_key
 from genfans.core.errors import ValidationError
 from genfans.credits.audit import ledger_audit
 from genfans.credits.errors import InsufficientCredits
@@ -15,6 +16,7 @@ from genfans.credits.selectors import credit_transaction_list_for_team, credits_
 from genfans.credits.services import (
     credits_adjust,
     credits_capture,
+    credits_free_grant,
     credits_grant,
     credits_release,
     credits_reserve,
@@ -37,23 +39,29 @@ def kinds(team) -> list[tuple[str, int]]:
 
 
 @pytest.mark.django_db
-class TestSignupGrant:
-    def test_a_new_team_gets_the_free_plans_50_credits_once(self, team):
+class TestFreeGrant:
+    def test_a_verified_owners_team_gets_the_free_plans_50_credits_once(self, team):
         assert balance_of(team) == (50, 0)
         row = CreditTransaction.objects.get(team=team)
-        assert (row.kind, row.amount, row.idempotency_key) == (
+        assert (row.kind, row.amount, row.idempotency_key, row.reference) == (
             "grant",
             50,
-            f"team:{team.pk}:signup",
+            f"free:{person_key('owner@example.com')}",
+            "free grant",
         )
         assert (row.available_after, row.reserved_after) == (50, 0)
 
-    def test_replaying_the_signup_grant_changes_nothing(self, team):
-        from genfans.credits.services import credits_signup_grant
-
-        assert credits_signup_grant(team=team) is False
+    def test_replaying_the_free_grant_changes_nothing(self, team):
+        key = person_key("owner@example.com")
+        assert credits_free_grant(team=team, person_key=key, amount=50) is False
         assert balance_of(team) == (50, 0)
         assert CreditTransaction.objects.filter(team=team).count() == 1
+
+    def test_the_same_person_on_another_team_gets_nothing(self, team, other_team):
+        key = person_key("Owner+again@Example.com")
+        assert credits_free_grant(team=other_team, person_key=key, amount=50) is False
+        assert balance_of(other_team) == (50, 0)
+        assert CreditTransaction.objects.filter(team=other_team).count() == 1
 
 
 @pytest.mark.django_db

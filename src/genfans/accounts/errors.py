@@ -39,3 +39,17 @@ class InvalidResetLink(ValidationError):
 class InvalidName(ValidationError):
     code = "invalid_name"
     default_message = "Enter a name of at most 150 characters."
+
+
+class InvalidVerificationLink(ValidationError):
+    code = "verification_link_invalid"
+    default_message = "This verification link is not valid. Ask for a new one from your dashboard."
+
+
+class EmailAlreadyVerified(Conflict):
+    code = "email_already_verified"
+    default_message = "Your email is already verified."
+
+
+class VerificationEmailTooSoon(RateLimited):
+    default_message = "A link was sent less than a minute ago. Check your inbox, or try again soon."

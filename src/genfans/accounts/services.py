@@ -1,4 +1,5 @@
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import authenticate
@@ -11,23 +12,32 @@ from django.utils.http import urlsafe_base64_decode
 
 from genfans.accounts import throttle
 from genfans.accounts.errors import (
+    EmailAlreadyVerified,
     EmailTaken,
     InvalidCredentials,
     InvalidResetLink,
+    InvalidVerificationLink,
     TooManySignInAttempts,
+    VerificationEmailTooSoon,
     WrongPassword,
 )
 from genfans.accounts.models import ApiKey, User
 from genfans.accounts.selectors import api_key_forget, api_key_get_for_team, api_key_remember
-from genfans.accounts.tasks import password_reset_email_send
+from genfans.accounts.tasks import email_verification_email_send, password_reset_email_send
 from genfans.accounts.validation import email_normalize, name_clean, password_check_strength
+from genfans.accounts.verification import email_verification_token_read
 from genfans.core.errors import ValidationError
 from genfans.core.transactions import enqueue_on_commit
 from genfans.teams.activity import activity_record
 from genfans.teams.errors import InvitationEmailMismatch, LastOwner
 from genfans.teams.models import Action, Role, Team, TeamMember
 from genfans.teams.selectors import invitation_get_open, membership_get
-from genfans.teams.services import invitation_join, team_create, team_owner_require
+from genfans.teams.services import (
+    invitation_join,
+    team_create,
+    team_free_grant_give,
+    team_owner_require,
+)
 
 __all__ = ["email_normalize", "user_authenticate", "user_sign_up"]
 
@@ -67,7 +77,71 @@ def user_sign_up(
     else:
         team = team_create(owner=user, name=f"{user.display_name}'s team", ip_address=ip_address)
     activity_record(action=Action.SIGN_UP, team=team, user=user, ip_address=ip_address)
+    _verification_email_send_on_commit(user)
     return user
+
+
+def _verification_email_send_on_commit(user: User) -> bool:
+    """False when one was sent less than a minute ago (nothing is queued then)."""
+    if not throttle.verification_email_claim(user_id=user.pk):
+        return False
+    enqueue_on_commit(email_verification_email_send, str(user.pk))
+    return True
+
+
+@dataclass(frozen=True)
+class EmailVerification:
+    user: User
+    newly_verified: bool
+    # The team the Free grant went to, or would have gone to (None: the person owns none yet).
+    team: Team | None = None
+    credits_granted: int = 0
+
+
+def _link_email_check(user: User, email: str) -> None:
+    if user.email.lower() != email:
+        raise InvalidVerificationLink(
+            "This link was sent to an address your account no longer uses. "
+            "Ask for a new one from your dashboard."
+        )
+
+
+@transaction.atomic(durable=True)
+def email_verify(*, token: str, ip_address: str | None = None) -> EmailVerification:
+    """Mark the address in a verification link verified and give its person the Free grant.
+    Replaying the link changes nothing."""
+    user_id, email = email_verification_token_read(token)
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise InvalidVerificationLink()
+    _link_email_check(user, email)
+    now = timezone.now()
+    # Conditional, so two clicks at once verify (and log, and grant) once.
+    verified = User.objects.filter(
+        pk=user.pk, email__iexact=email, email_verified_at__isnull=True
+    ).update(email_verified_at=now, updated_at=now)
+    if not verified:
+        user.refresh_from_db(fields=["email", "email_verified_at"])
+        _link_email_check(user, email)
+        return EmailVerification(user=user, newly_verified=False)
+    user.email_verified_at = now
+    team, credits = team_free_grant_give(person=user)
+    activity_record(
+        action=Action.VERIFY_EMAIL,
+        team=team or _user_team(user),
+        user=user,
+        ip_address=ip_address,
+        metadata={"free_credits": credits},
+    )
+    return EmailVerification(user=user, newly_verified=True, team=team, credits_granted=credits)
+
+
+@transaction.atomic(durable=True)
+def email_verification_resend(*, user: User) -> None:
+    if user.email_verified_at is not None:
+        raise EmailAlreadyVerified()
+    if not _verification_email_send_on_commit(user):
+        raise VerificationEmailTooSoon()
 
 
 def user_authenticate(*, request, email: str, password: str, ip_address: str | None) -> User:
@@ -105,9 +179,13 @@ def user_update(
     if "email" in changed and taken.exists():
         raise EmailTaken(field="email")
     user.name, user.email = name, email
+    if "email" in changed:
+        # What was verified is the old address; the new one is verified by its own link (links
+        # sent to the old one stop working), and counts as its own person for the Free grant.
+        user.email_verified_at = None
     try:
         with transaction.atomic():
-            user.save(update_fields=["name", "email", "updated_at"])
+            user.save(update_fields=["name", "email", "email_verified_at", "updated_at"])
     except IntegrityError as exc:
         raise EmailTaken(field="email") from exc
     activity_record(
@@ -117,6 +195,8 @@ def user_update(
         ip_address=ip_address,
         metadata={"fields": changed},
     )
+    if "email" in changed:
+        _verification_email_send_on_commit(user)
     return user
 
 

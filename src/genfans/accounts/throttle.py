@@ -51,3 +51,11 @@ def reset_request_allowed(*, email: str) -> bool:
         cache.set(key, 1, timeout=60 * 60)
         count = 1
     return count <= RESET_REQUESTS_PER_HOUR
+
+
+VERIFICATION_EMAIL_INTERVAL_SECONDS = 60
+
+
+def verification_email_claim(*, user_id) -> bool:
+    """Take the user's one verification email of this minute; False when it is taken."""
+    return cache.add(f"verify-email:{user_id}", 1, timeout=VERIFICATION_EMAIL_INTERVAL_SECONDS)

@@ -4,6 +4,8 @@ from ninja.security import SessionAuth
 from pydantic import Field
 
 from genfans.accounts.services import (
+    email_verification_resend,
+    email_verify,
     password_reset_confirm,
     password_reset_request,
     user_authenticate,
@@ -84,6 +86,10 @@ class PasswordResetConfirmIn(Schema):
     password: str = Field(min_length=1, max_length=128)
 
 
+class VerifyEmailIn(Schema):
+    token: str = Field(max_length=512)
+
+
 class PasswordChangeIn(Schema):
     current_password: str = Field(max_length=128)
     new_password: str = Field(min_length=1, max_length=128)
@@ -108,6 +114,7 @@ class UserOut(Schema):
     id: str
     email: str
     name: str
+    email_verified: bool
     created_at: str
     current_team_id: str | None = None
     teams: list[UserTeamOut] = []
@@ -122,6 +129,7 @@ def user_out(user, current_team=None) -> dict:
         "id": str(user.id),
         "email": user.email,
         "name": user.name,
+        "email_verified": user.email_verified_at is not None,
         "created_at": user.created_at.isoformat(),
         "current_team_id": str(current_team.id) if current_team else None,
         "teams": [
@@ -194,6 +202,25 @@ def password_reset_set(request, payload: PasswordResetConfirmIn):
         ip_address=client_ip(request),
     )
     return Status(204, None)
+
+
+@router.post("/auth/verify-email", response=UserOut, auth=None)
+def verify_email(request, payload: VerifyEmailIn):
+    """Verify the address a sign-up link was sent to (the link's token is enough, no session).
+    The first time, the person's Free grant goes to the team they own; replaying changes
+    nothing. A tampered, expired or outdated link is 400 `verification_link_invalid`."""
+    user = email_verify(token=payload.token, ip_address=client_ip(request)).user
+    membership = membership_get(user=user)
+    return user_out(user, membership.team if membership else None)
+
+
+@router.post("/auth/verify-email/resend", response={202: MessageOut}, auth=user_auth)
+def verify_email_resend(request):
+    """Email a new verification link: at most one a minute (429 `rate_limited`); 409
+    `email_already_verified` once verified."""
+    user = request.auth.user
+    email_verification_resend(user=user)
+    return Status(202, {"message": f"A new link is on its way to {user.email}."})
 
 
 @router.get("/user", response=UserOut, auth=[TeamApiKey(), SessionUser()], tags=["account"])

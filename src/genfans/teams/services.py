@@ -1,10 +1,12 @@
 from django.db import transaction
 from django.utils import timezone
 
+from genfans.accounts.identity import person_key
 from genfans.accounts.validation import email_normalize
 from genfans.billing.models import Plan
-from genfans.billing.selectors import FREE_PLAN_CODE
+from genfans.billing.selectors import FREE_PLAN_CODE, plan_free
 from genfans.core.transactions import enqueue_on_commit
+from genfans.credits.services import credits_free_grant
 from genfans.teams.activity import activity_record
 from genfans.teams.errors import (
     AlreadyMember,
@@ -26,11 +28,37 @@ from genfans.teams.tasks import invitation_email_send
 
 
 def team_create(*, owner, name: str, ip_address: str | None = None) -> Team:
-    """Create a team on the free plan owned by `owner`. Runs inside the caller's transaction."""
+    """Create a team on the free plan owned by `owner`. Runs inside the caller's transaction.
+
+    A verified person who owned no team when they verified gets their Free grant here."""
     team = Team.objects.create(name=name, plan=Plan.objects.get(code=FREE_PLAN_CODE))
     TeamMember.objects.create(team=team, user=owner, role=Role.OWNER)
     activity_record(action=Action.CREATE_TEAM, team=team, user=owner, ip_address=ip_address)
+    if owner.email_verified_at is not None:
+        _free_grant_give(team=team, person=owner)
     return team
+
+
+def _free_grant_give(*, team: Team, person) -> int:
+    """The credits the grant added: 0 when this person, on any account, had it already."""
+    amount = plan_free().monthly_credits
+    given = credits_free_grant(team=team, person_key=person_key(person.email), amount=amount)
+    return amount if given else 0
+
+
+def team_free_grant_give(*, person) -> tuple[Team | None, int]:
+    """A person who just verified their email gets the Free grant on the team they own (the
+    oldest on the Free plan, else the oldest). Returns that team (None when they own none;
+    their first team gets it) and the credits added. Runs inside the caller's transaction."""
+    owned = Team.objects.filter(memberships__user=person, memberships__role=Role.OWNER)
+    oldest_first = ("created_at", "pk")
+    team = (
+        owned.filter(plan__code=FREE_PLAN_CODE).order_by(*oldest_first).first()
+        or owned.order_by(*oldest_first).first()
+    )
+    if team is None:
+        return None, 0
+    return team, _free_grant_give(team=team, person=person)
 
 
 def _clean_team_name(name: str) -> str:

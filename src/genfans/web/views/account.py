@@ -27,6 +27,7 @@ def general(request):
     status = 200
     if request.method == "POST":
         if form.is_valid():
+            email_before = user.email
             try:
                 user_update(
                     user=user,
@@ -40,6 +41,8 @@ def general(request):
                 user.refresh_from_db()
             else:
                 messages.success(request, "Your account was updated.")
+                if user.email != email_before:
+                    messages.info(request, f"Verify {user.email} with the link we email it.")
                 return redirect("account-general")
         status = 400
     return render(request, "web/account/general.html", {"form": form}, status=status)

@@ -1,11 +1,19 @@
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from genfans.accounts.errors import InvalidResetLink, TooManySignInAttempts
+from genfans.accounts.errors import (
+    InvalidResetLink,
+    InvalidVerificationLink,
+    TooManySignInAttempts,
+)
 from genfans.accounts.services import (
+    EmailVerification,
+    email_verification_resend,
+    email_verify,
     password_reset_confirm,
     password_reset_request,
     password_reset_user_get,
@@ -196,3 +204,43 @@ def invitation(request, invitation_id):
         "web/auth/invitation.html",
         {"invitation": invite, "email_matches": email_matches},
     )
+
+
+def _verification_message(outcome: EmailVerification) -> str:
+    if not outcome.newly_verified:
+        return "Your email is already verified."
+    if outcome.credits_granted:
+        return (
+            f"Your email is verified: {outcome.credits_granted} free credits were added to "
+            f"{outcome.team.name}."
+        )
+    if outcome.team is None:
+        return "Your email is verified. Your free credits arrive with the first team you create."
+    return (
+        "Your email is verified, thank you. The free credits come once per person and this "
+        "address has had them before, on an earlier account, so none were added this time."
+    )
+
+
+@require_GET
+def verify_email(request, token: str):
+    """The link in the sign-up email."""
+    try:
+        outcome = email_verify(token=token, ip_address=client_ip(request))
+    except InvalidVerificationLink as error:
+        return render(request, "web/auth/verify_email.html", {"invalid": error.message}, status=400)
+    level = messages.SUCCESS if outcome.credits_granted else messages.INFO
+    messages.add_message(request, level, _verification_message(outcome))
+    return redirect("dashboard")
+
+
+@login_required
+@require_POST
+def verify_email_resend(request):
+    try:
+        email_verification_resend(user=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"A new link is on its way to {request.user.email}.")
+    return redirect(_next_url(request))
