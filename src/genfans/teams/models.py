@@ -89,6 +89,7 @@ class Invitation(BaseModel):
 
 class Action(models.TextChoices):
     SIGN_UP = "sign_up", "Signed up"
+    VERIFY_EMAIL = "verify_email", "Verified their email"
     SIGN_IN = "sign_in", "Signed in"
     SIGN_OUT = "sign_out", "Signed out"
     UPDATE_PASSWORD = "update_password", "Changed password"
