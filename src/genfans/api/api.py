@@ -1,4 +1,4 @@
-from genfans.api import accounts, api_keys, errors, generate, jobs, teams, uploads, webhooks
+from genfans.api import accounts, api_keys, errors, generate, jobs, spend, teams, uploads, webhooks
 from genfans.api import billing as billing_api
 from genfans.api import catalog as catalog_api
 from genfans.api import credits as credits_api
@@ -18,6 +18,7 @@ errors.install(api)
 api.add_router("", accounts.router)
 api.add_router("", teams.router)
 api.add_router("", api_keys.router)
+api.add_router("", spend.router)
 api.add_router("", uploads.router)
 api.add_router("", catalog_api.router)
 api.add_router("", billing_api.router)

@@ -24,6 +24,7 @@ STATUS_BY_CLASS: list[tuple[type[DomainError], int]] = [
 STATUS_BY_CODE: dict[str, int] = {
     "invalid_credentials": 401,
     "insufficient_credits": 402,
+    "spend_limit_reached": 402,
     "too_many_queued_jobs": 429,
     "file_too_large": 413,
     "stripe_unavailable": 502,

@@ -43,6 +43,7 @@ def generate(
         params=payload.dict(),
         idempotency_key=idempotency_key or None,
         ip_address=client_ip(request),
+        api_key=caller.api_key,
     )
     position = queue_position_get(team=caller.team, job=job)
     return Status(202, {"job": job_out(job, queue_position=position)})

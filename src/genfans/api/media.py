@@ -100,6 +100,7 @@ def _submitted(request, job_type: str, params: dict, idempotency_key: str | None
         params=params,
         idempotency_key=idempotency_key or None,
         ip_address=client_ip(request),
+        api_key=caller.api_key,
     )
     position = queue_position_get(team=caller.team, job=job)
     return Status(202, {"job": job_out(job, queue_position=position)})

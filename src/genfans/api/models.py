@@ -192,6 +192,7 @@ def create_model(
         quality=payload.quality,
         idempotency_key=idempotency_key or None,
         ip_address=client_ip(request),
+        api_key=caller.api_key,
     )
     model = custom_model_detail_for_team(team=caller.team, model_id=model.pk)
     return Status(202, {"model": model_out(model), "job": _job(caller.team, job)})
@@ -235,6 +236,7 @@ def refine_model(
         quality=payload.quality,
         idempotency_key=idempotency_key or None,
         ip_address=client_ip(request),
+        api_key=caller.api_key,
     )
     model = custom_model_detail_for_team(team=caller.team, model_id=model.pk)
     parent = next((v.number for v in model.version_list if v.pk == version.parent_id), None)
@@ -266,5 +268,6 @@ def generate_from_model(
         version=payload.version,
         idempotency_key=idempotency_key or None,
         ip_address=client_ip(request),
+        api_key=caller.api_key,
     )
     return Status(202, {"job": _job(caller.team, job)})

@@ -8,6 +8,16 @@ class InsufficientCredits(DomainError):
     default_message = "Not enough credits for this. Upgrade your plan or wait for your renewal."
 
 
+class SpendLimitReached(DomainError):
+    """The job would take a member or an API key past the monthly cap an owner set; details:
+    `cap`, `spent` (this billing period), `needed`. HTTP 402 (api/errors.py)."""
+
+    code = "spend_limit_reached"
+    default_message = (
+        "This would pass the monthly spend limit a team owner set. Ask an owner to raise it."
+    )
+
+
 class InvalidPricingParams(ValidationError):
     code = "invalid_params"
     default_message = "These parameters cannot be priced."

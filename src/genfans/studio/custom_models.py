@@ -59,6 +59,7 @@ def custom_model_create(
     quality: str = "standard",
     idempotency_key: str | None = None,
     ip_address: str | None = None,
+    api_key=None,
 ) -> tuple[CustomModel, Job]:
     job = job_submit(
         team=team,
@@ -72,6 +73,7 @@ def custom_model_create(
         },
         idempotency_key=idempotency_key,
         ip_address=ip_address,
+        api_key=api_key,
     )
     version = ModelVersion.objects.select_related("model").get(job=job)
     return version.model, job
@@ -87,6 +89,7 @@ def custom_model_refine(
     quality: str = "standard",
     idempotency_key: str | None = None,
     ip_address: str | None = None,
+    api_key=None,
 ) -> tuple[CustomModel, ModelVersion, Job]:
     model = custom_model_get_for_team(team=team, model_id=model_id)
     job = job_submit(
@@ -101,6 +104,7 @@ def custom_model_refine(
         },
         idempotency_key=idempotency_key,
         ip_address=ip_address,
+        api_key=api_key,
     )
     version = ModelVersion.objects.select_related("model").get(job=job)
     return version.model, version, job
@@ -115,6 +119,7 @@ def custom_model_generate(
     version: int | None = None,
     idempotency_key: str | None = None,
     ip_address: str | None = None,
+    api_key=None,
 ) -> Job:
     """Images from a custom model, from its current version or the `version` named."""
     model = custom_model_get_for_team(team=team, model_id=model_id)
@@ -128,6 +133,7 @@ def custom_model_generate(
         params=request,
         idempotency_key=idempotency_key,
         ip_address=ip_address,
+        api_key=api_key,
     )
 
 

@@ -25,6 +25,7 @@ from genfans.core.errors import NotFound
 from genfans.core.transactions import call_on_commit
 from genfans.credits import calculator
 from genfans.credits.services import credits_capture, credits_release, credits_reserve
+from genfans.credits.spend import spend_limit_check
 from genfans.providers.base import ProviderError, ProviderOutput, ProviderRequest, ProviderState
 from genfans.providers.registry import endpoint_for, provider_get, provider_name_for
 from genfans.storage.services import asset_create, retention_deadline
@@ -77,10 +78,12 @@ def job_submit(
     params: dict[str, Any],
     idempotency_key: str | None = None,
     ip_address: str | None = None,
+    api_key=None,
 ) -> Job:
     """Price, reserve and queue a job in one transaction; dispatch after commit.
 
-    A retried request with the same Idempotency-Key returns the first job and reserves once."""
+    A retried request with the same Idempotency-Key returns the first job and reserves once.
+    `api_key` is the key the request came with: the job counts against its spend limit."""
     try:
         return _job_submit(
             team=team,
@@ -89,6 +92,7 @@ def job_submit(
             params=params,
             idempotency_key=idempotency_key,
             ip_address=ip_address,
+            api_key=api_key,
         )
     except IntegrityError:
         # Two requests with one key raced past the lookup; the loser answers with the winner.
@@ -106,7 +110,7 @@ def _same_request_or_conflict(job: Job, job_type: str, raw: dict[str, Any]) -> J
 
 
 @transaction.atomic(durable=True)
-def _job_submit(*, team, user, job_type, params, idempotency_key, ip_address) -> Job:
+def _job_submit(*, team, user, job_type, params, idempotency_key, ip_address, api_key) -> Job:
     plan = plan_effective_for_team(team=team)
     prepared = operations.prepare(job_type=job_type, plan=plan, team=team, raw=params)
     estimate = calculator.estimate(operation=job_type, params=prepared.pricing)
@@ -119,10 +123,14 @@ def _job_submit(*, team, user, job_type, params, idempotency_key, ip_address) ->
     queued = Job.objects.filter(team=team, status=JobStatus.QUEUED).count()
     if queued >= plan.max_queued_jobs:
         raise TooManyQueuedJobs(limit=plan.max_queued_jobs)
+    # Under the slot lock, so concurrent submits cannot each fit under the cap; after the
+    # key lookup, so a replay of an accepted job still answers with it.
+    spend_limit_check(team=team, user=user, api_key=api_key, amount=estimate.credits)
     provider_name = provider_name_for(job_type)
     job = Job.objects.create(
         team=team,
         user=user,
+        api_key=api_key,
         type=job_type,
         priority=plan.queue_priority,
         params={**prepared.params, "pricing": prepared.pricing, "request": params},

@@ -114,6 +114,7 @@ class Action(models.TextChoices):
     GENERATE_VIDEO = "generate_video", "Generated a video"
     FACE_SWAP = "face_swap", "Face swap"
     CANCEL_JOB = "cancel_job", "Canceled a job"
+    SET_SPEND_LIMIT = "set_spend_limit", "Set a spend limit"
 
 
 class ActivityLog(models.Model):

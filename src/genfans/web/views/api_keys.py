@@ -8,17 +8,31 @@ from genfans.accounts.selectors import api_key_list_for_team
 from genfans.accounts.services import api_key_create, api_key_revoke
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
+from genfans.credits.spend import spend_limit_set, team_spend_get
 from genfans.web.decorators import owner_required, team_required
 from genfans.web.errors import add_form_error
 from genfans.web.forms import ApiKeyForm
+from genfans.web.views.team import SpendLimitForm, spend_limit_form, spend_limit_message
 
 
-def _render(request, *, form=None, new_key=None, status=200):
+def _keys(request, *, failed_cap: tuple | None) -> list:
+    keys = list(api_key_list_for_team(team=request.team))
+    # A key's spend and cap are for owners, who set them.
+    if request.membership.is_owner:
+        spend = team_spend_get(team=request.team)
+        for key in keys:
+            key.spend = spend.for_key(key)
+            if key.revoked_at is None:
+                key.cap_form = spend_limit_form(key.pk, key.spend, failed=failed_cap)
+    return keys
+
+
+def _render(request, *, form=None, new_key=None, failed_cap=None, status=200):
     return render(
         request,
         "web/api_keys/api_keys.html",
         {
-            "keys": api_key_list_for_team(team=request.team),
+            "keys": _keys(request, failed_cap=failed_cap),
             "form": form or ApiKeyForm(),
             "new_key": new_key,
             "is_owner": request.membership.is_owner,
@@ -32,6 +46,8 @@ def _render(request, *, form=None, new_key=None, status=200):
 def api_keys(request):
     if request.method == "GET":
         return _render(request)
+    if "api_key" in request.POST:
+        return _spend_limit(request)
     if not request.membership.is_owner:
         raise PermissionDenied("Only a team owner can create API keys.")
     form = ApiKeyForm(request.POST)
@@ -49,6 +65,31 @@ def api_keys(request):
             # The secret is rendered in this response only; it is never stored.
             return _render(request, new_key={"key": key, "raw": raw})
     return _render(request, form=form, status=400)
+
+
+def _spend_limit(request):
+    """The page's other POST: an owner sets or clears the monthly cap of the key named."""
+    if not request.membership.is_owner:
+        raise PermissionDenied("Only a team owner can set spend limits.")
+    api_key_id = request.POST["api_key"]
+    form = SpendLimitForm(request.POST, auto_id=f"cap-{api_key_id}-%s")
+    if form.is_valid():
+        try:
+            cap = spend_limit_set(
+                team=request.team,
+                user=request.user,
+                api_key_id=api_key_id,
+                monthly_cap=form.cleaned_data["monthly_cap"],
+                ip_address=client_ip(request),
+            )
+        except NotFound as error:
+            raise Http404(error.message) from error
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            messages.success(request, spend_limit_message(cap))
+            return redirect("api-keys")
+    return _render(request, failed_cap=(api_key_id, form), status=400)
 
 
 @owner_required

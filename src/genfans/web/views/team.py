@@ -1,13 +1,17 @@
-"""The Team page: members and roles, invitations, team name; plus team switching."""
+"""The Team page: members and roles, their spend limits, invitations, team name; plus team
+switching."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
+from genfans.credits.spend import MAX_MONTHLY_CAP, spend_limit_set, team_spend_get
 from genfans.teams.middleware import SESSION_TEAM_KEY
 from genfans.teams.selectors import (
     invitation_list_open_for_email,
@@ -30,16 +34,45 @@ from genfans.web.errors import add_form_error
 from genfans.web.forms import InviteForm, TeamNameForm
 
 
+class SpendLimitForm(forms.Form):
+    """One row's cap (the Team and API keys pages): empty removes it."""
+
+    monthly_cap = forms.IntegerField(
+        label="Monthly cap (credits)",
+        required=False,
+        min_value=0,
+        max_value=MAX_MONTHLY_CAP,
+        widget=forms.NumberInput(attrs={"placeholder": "No cap", "inputmode": "numeric"}),
+    )
+
+
+def spend_limit_form(subject_id, spend, *, failed: tuple | None = None) -> SpendLimitForm:
+    """The row's form: the one that just failed, with its errors, or one showing the cap.
+    Each row's inputs get their own ids, as every row has a field of the same name."""
+    if failed and str(failed[0]) == str(subject_id):
+        return failed[1]
+    return SpendLimitForm(
+        auto_id=f"cap-{subject_id}-%s", initial={"monthly_cap": spend.monthly_cap}
+    )
+
+
 def _context(request, **extra) -> dict:
     team = request.team
     members = list(member_list_for_team(team=team))
+    is_owner = request.membership.is_owner
+    spend = team_spend_get(team=team)
+    for m in members:
+        # Owners see every member's spend; a member sees their own.
+        m.spend = spend.for_member(m) if is_owner or m.user_id == request.user.id else None
+        if is_owner:
+            m.cap_form = spend_limit_form(m.user_id, m.spend, failed=extra.get("failed_cap"))
     return {
         "members": members,
         "owner_count": sum(1 for m in members if m.is_owner),
         "invitations": list(invitation_list_pending_for_team(team=team)),
         "invite_form": InviteForm(),
         "name_form": TeamNameForm(initial={"name": team.name}),
-        "is_owner": request.membership.is_owner,
+        "is_owner": is_owner,
         **extra,
     }
 
@@ -69,8 +102,41 @@ def _failed(request, error: DomainError):
 
 
 @team_required
+@require_http_methods(["GET", "POST"])
 def team(request):
+    if request.method == "POST":
+        return _member_spend_limit(request)
     return _render(request)
+
+
+def _member_spend_limit(request):
+    """The page's own POST: an owner sets or clears the monthly cap of the member named."""
+    if not request.membership.is_owner:
+        raise PermissionDenied("Only a team owner can set spend limits.")
+    user_id = request.POST.get("member", "")
+    form = SpendLimitForm(request.POST, auto_id=f"cap-{user_id}-%s")
+    if form.is_valid():
+        try:
+            cap = spend_limit_set(
+                team=request.team,
+                user=request.user,
+                member_user_id=user_id,
+                monthly_cap=form.cleaned_data["monthly_cap"],
+                ip_address=client_ip(request),
+            )
+        except NotFound as error:
+            raise Http404(error.message) from error
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            return _done(request, spend_limit_message(cap))
+    return _render(request, status=200 if request.htmx else 400, failed_cap=(user_id, form))
+
+
+def spend_limit_message(cap: int | None) -> str:
+    if cap is None:
+        return "Monthly cap removed."
+    return f"Monthly cap set to {cap:,} credits."
 
 
 @owner_required
