@@ -120,14 +120,14 @@ def refund_event(client, fake, charge_id: str, amount: int | None = None) -> dic
 
 
 @pytest.mark.parametrize(
-    ("page", "cancel"), [("", "/dashboard/billing"), ("credits", "/dashboard/credits")]
+    ("origin", "cancel"), [("", "/dashboard/billing"), ("credits", "/dashboard/credits")]
 )
 def test_checkout_is_a_one_off_payment_for_the_packs_price(
-    owner_client, team, pack_stripe, packs, page, cancel
+    owner_client, team, pack_stripe, packs, origin, cancel
 ):
     start = available(team)
 
-    response = buy(owner_client, "medium", page)
+    response = buy(owner_client, "medium", origin)
 
     [session] = pack_stripe.sessions.values()
     assert response.status_code == 302 and response["Location"] == session["url"]
@@ -480,12 +480,14 @@ def test_an_unknown_or_inactive_pack_is_not_found(owner_client, team, pack_strip
 
 
 @pytest.mark.parametrize(
-    ("page", "back"), [("", "/dashboard/billing"), ("credits", "/dashboard/credits")]
+    ("origin", "back"), [("", "/dashboard/billing"), ("credits", "/dashboard/credits")]
 )
-def test_the_development_checkout_buys_a_pack_at_once(owner_client, team, packs, debug, page, back):
+def test_the_development_checkout_buys_a_pack_at_once(
+    owner_client, team, packs, debug, origin, back
+):
     start = available(team)
 
-    response = buy(owner_client, "medium", page)
+    response = buy(owner_client, "medium", origin)
 
     assert response.status_code == 302 and response["Location"] == back
     assert available(team) == start + 2000

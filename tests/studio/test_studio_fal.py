@@ -166,7 +166,7 @@ def test_failed_creation_fails_the_model_and_releases(engine, fal, team_client, 
 
 
 def test_video_and_face_swap_through_fal(engine, fal, pro_team_client, reference_model):
-    team, client = team_client
+    team, client = pro_team_client
     target = upload(client, size=(120, 160))
     face = upload(client, colour=(10, 200, 10))
     client.post(
@@ -214,7 +214,7 @@ def test_video_through_higgsfield_when_configured(engine, pro_team_client, setti
     with serving_higgsfield(
         settings, PROVIDER_BY_OPERATION={"video_generation": "higgsfield"}
     ) as fake:
-        team, client = team_client
+        team, client = pro_team_client
         image = upload(client)
         job = client.post(
             "/api/videos",
