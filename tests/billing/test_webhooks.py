@@ -13,6 +13,7 @@ from genfans.credits.models import CreditTransaction
 from genfans.credits.selectors import credits_balance_get
 from genfans.teams.models import Action, ActivityLog, Role, SubscriptionStatus, TeamMember
 from tests.billing.conftest import (
+    PERIOD_START,
     checkout_session_object,
     invoice_object,
     make_event,
@@ -111,11 +112,12 @@ def test_a_bad_signature_is_refused_and_nothing_is_stored(client, linked_team, s
     assert available(linked_team) == FREE_CREDITS
 
 
-def test_a_signed_body_that_is_not_an_event_is_refused(client):
+def test_a_signed_body_that_is_not_an_event_is_refused_and_kept_as_malformed(client):
     response = post_event(client, {}, payload="[1, 2]")
 
     assert response.status_code == 400
-    assert StripeEvent.objects.count() == 0
+    assert response.json()["error"]["code"] == "malformed_event"
+    assert StripeEvent.objects.get().status == StripeEventStatus.MALFORMED
 
 
 # --- inbox -------------------------------------------------------------------------------------
@@ -161,11 +163,12 @@ def test_a_replayed_invoice_grants_credits_once(client, linked_team, plans):
     assert available(linked_team) == FREE_CREDITS + plans["pro"].monthly_credits
     assert CreditTransaction.objects.filter(team=linked_team, kind="replenish").count() == 1
     assert StripeEvent.objects.count() == 2
-    assert "already granted" in StripeEvent.objects.order_by("created_at").last().error
+    assert "granted already" in StripeEvent.objects.order_by("created_at").last().error
 
 
 def test_each_paid_invoice_is_a_new_period_of_credits(client, linked_team, plans):
-    for invoice_id in ("in_1", "in_2"):
+    periods = [("in_1", "subscription_create", 0), ("in_2", "subscription_cycle", 30 * 86400)]
+    for invoice_id, reason, offset in periods:
         post_event(
             client,
             make_event(
@@ -175,6 +178,9 @@ def test_each_paid_invoice_is_a_new_period_of_credits(client, linked_team, plans
                     customer="cus_linked",
                     sub_id="sub_1",
                     price_id="price_starter",
+                    amount_paid=2900,
+                    billing_reason=reason,
+                    period_start=PERIOD_START + offset,
                 ),
             ),
         )
@@ -190,7 +196,16 @@ def test_an_invoice_in_the_old_api_shape_is_understood(client, linked_team, plan
         "object": "invoice",
         "customer": "cus_linked",
         "subscription": "sub_1",
-        "lines": {"data": [{"price": {"id": "price_studio", "lookup_key": None}}]},
+        "billing_reason": "subscription_create",
+        "amount_paid": 19900,
+        "lines": {
+            "data": [
+                {
+                    "price": {"id": "price_studio", "lookup_key": None},
+                    "period": {"start": PERIOD_START, "end": PERIOD_START + 30 * 86400},
+                }
+            ]
+        },
     }
 
     post_event(client, make_event("invoice.paid", invoice))
@@ -467,12 +482,25 @@ def test_staff_can_process_a_failed_event_again_from_the_admin(client, linked_te
 def test_a_plan_change_invoice_credits_the_plan_billed_not_the_proration_credit(
     client, linked_team, plans
 ):
-    invoice = invoice_object(
-        invoice_id="in_up", customer="cus_linked", sub_id="sub_1", price_id="price_studio"
+    opening = invoice_object(
+        invoice_id="in_1", customer="cus_linked", sub_id="sub_1", price_id="price_pro"
     )
+    post_event(client, make_event("invoice.paid", opening))
+    invoice = invoice_object(
+        invoice_id="in_up",
+        customer="cus_linked",
+        sub_id="sub_1",
+        price_id="price_studio",
+        billing_reason="subscription_update",
+    )
+    period = {"start": PERIOD_START + 86400, "end": PERIOD_START + 30 * 86400}
     invoice["lines"]["data"] = [
-        {"amount": -3000, "pricing": {"price_details": {"price": "price_pro"}}},
-        {"amount": 19900, "pricing": {"price_details": {"price": "price_studio"}}},
+        {"amount": -3000, "period": period, "pricing": {"price_details": {"price": "price_pro"}}},
+        {
+            "amount": 19900,
+            "period": period,
+            "pricing": {"price_details": {"price": "price_studio"}},
+        },
     ]
 
     post_event(client, make_event("invoice.paid", invoice))
