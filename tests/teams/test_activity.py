@@ -1,6 +1,7 @@
 import pytest
 from django.test import Client
 
+from genfans.credits.spend import spend_limit_set
 from genfans.teams.models import ActivityLog
 from tests.factories import PASSWORD
 
@@ -48,3 +49,14 @@ def test_activity_of_another_team_is_not_visible(owner_client, client_factory, o
     owner_client.patch("/api/team", {"name": "Secret"}, content_type=JSON)
     items = client_factory(other_owner).get("/api/team/activity").json()["items"]
     assert "update_team" not in {e["action"] for e in items}
+
+
+def test_the_activity_page_describes_spend_limits_and_verification(
+    owner_client, team, owner, member
+):
+    spend_limit_set(team=team, user=owner, member_user_id=member.pk, monthly_cap=100)
+
+    page = owner_client.get("/dashboard/activity").text
+
+    assert "a member: no cap → 100 a month" in page
+    assert "50 free credits" in page

@@ -21,6 +21,11 @@ def describe(entry) -> str:
         "revoke_api_key": lambda: f"{data.get('name')} ({data.get('prefix')}…)",
         "update_account": lambda: "changed " + ", ".join(data.get("fields", [])),
         "sign_out": lambda: "all other sessions" if data.get("other_sessions") else "",
+        "set_spend_limit": lambda: (
+            f"{'an API key' if data.get('api_key_id') else 'a member'}: "
+            f"{data.get('from') or 'no cap'} → {data.get('to') or 'no cap'} a month"
+        ),
+        "verify_email": lambda: f"{data.get('free_credits') or 0} free credits",
     }.get(entry.action)
     return (details() if details else "") or ""
 

@@ -24,6 +24,8 @@ from genfans.web.decorators import team_required
 from genfans.web.errors import add_form_error
 
 PAGE_SIZE = 20
+# The errors a page answers with 402, as the API does.
+PAYMENT_REQUIRED = {"insufficient_credits", "spend_limit_reached"}
 
 
 class PricingForm(forms.Form):
@@ -122,7 +124,7 @@ def generate(request):
             )
         except DomainError as error:
             add_form_error(form, error)
-            status = 402 if error.code == "insufficient_credits" else 400
+            status = 402 if error.code in PAYMENT_REQUIRED else 400
         else:
             return redirect("job-detail", job_id=job.pk)
     elif request.method == "POST":
