@@ -338,6 +338,10 @@ class StripeLifecycle(RuleBasedStateMachine):
         for job in self.held:
             credits_release(job=job)
         assert not CreditReservation.objects.filter(team=self.team, status="pending").exists()
+        assert ledger_audit() == []
+        # Each example starts from an empty ledger, so the audit stays as cheap as one team's.
+        self.team.delete()
+        self.user.delete()
 
 
 @pytest.fixture
@@ -354,8 +358,8 @@ def test_random_stripe_lifecycles_keep_the_money_exact(machine_client):
     run_state_machine_as_test(
         StripeLifecycle,
         settings=settings(
-            max_examples=300 if soak else 20,
-            stateful_step_count=40 if soak else 25,
+            max_examples=500 if soak else 60,
+            stateful_step_count=50 if soak else 30,
             deadline=None,
             database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
