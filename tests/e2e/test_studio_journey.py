@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
+from genfans.billing.models import Plan
 from genfans.catalog.models import ReferenceModel
 from genfans.catalog.seed import seed_reference_models
 from genfans.storage.models import Asset
@@ -18,9 +19,17 @@ from tests.factories import PASSWORD, make_user
 from tests.providers.fakes import jpeg_bytes
 
 
+def on_pro_plan(team) -> None:
+    """Video and face swap are Pro features."""
+    team.plan = Plan.objects.get(code="pro")
+    team.subscription_status = "active"
+    team.save(update_fields=["plan", "subscription_status"])
+
+
 def test_catalog_to_model_to_images_to_video_to_gallery(live_server, page, worker, tmp_path):
     seed_reference_models()
     user = make_user(email="studio@example.com")
+    on_pro_plan(user.memberships.get().team)
     give_credits(user.memberships.get().team, 400)
     photos = []
     for index in range(5):
@@ -104,6 +113,7 @@ def test_face_swap_with_a_models_face(live_server, page, worker, tmp_path):
     )
     user = make_user(email="swap@example.com")
     team = user.memberships.get().team
+    on_pro_plan(team)
     give_credits(team, 200)
     photos = [
         str(
