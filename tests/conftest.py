@@ -1,6 +1,7 @@
 import pytest
 from django.db import connection
 
+from genfans.providers.fal_webhook import jwks_cache
 from tests.factories import make_member, make_user
 
 
@@ -48,6 +49,7 @@ def _clear_cache():
     yield
     for cache in caches.all():
         cache.clear()
+    jwks_cache.clear()
 
 
 @pytest.fixture

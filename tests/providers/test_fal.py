@@ -1,7 +1,12 @@
+import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from genfans.providers import fal_webhook
 from genfans.providers.base import ProviderError, ProviderRequest, ProviderState
@@ -111,12 +116,121 @@ def test_bad_webhooks_are_rejected(fake_fal, case):
         fal_webhook.fal_webhook_verify(headers=headers, body=body)
 
 
-def test_unknown_key_refetches_the_jwks_once(fake_fal, settings):
-    from django.core.cache import cache
+def _jwks_fetches(fake_fal) -> int:
+    return sum(1 for _, path in fake_fal.log if path.endswith("jwks.json"))
 
-    cache.set(fal_webhook.JWKS_CACHE_KEY, ["AAAA" * 11])
+
+def _signed_webhook(fake_fal):
     request_id = provider_from_settings().submit(_request())
     fake_fal.complete(request_id)
     _, headers, body = fake_fal.webhook(request_id)
+    return headers, body
+
+
+def test_cached_keys_verify_without_a_fetch_and_an_unknown_key_forces_none(fake_fal):
+    headers, body = _signed_webhook(fake_fal)
     fal_webhook.fal_webhook_verify(headers=headers, body=body)
-    assert sum(1 for _, path in fake_fal.log if path.endswith("jwks.json")) == 1
+    fal_webhook.fal_webhook_verify(headers=headers, body=body)
+    impostor = FakeFal()
+    impostor.requests = fake_fal.requests
+    _, forged_headers, forged_body = impostor.webhook(next(iter(fake_fal.requests)))
+    for _ in range(5):
+        with pytest.raises(WebhookRejected):
+            fal_webhook.fal_webhook_verify(headers=forged_headers, body=forged_body)
+    assert _jwks_fetches(fake_fal) == 1
+
+
+def test_a_rotated_key_is_picked_up_by_the_next_refresh(fake_fal, monkeypatch):
+    headers, body = _signed_webhook(fake_fal)
+    fal_webhook.fal_webhook_verify(headers=headers, body=body)
+    fake_fal.key = Ed25519PrivateKey.generate()
+    headers, body = _signed_webhook(fake_fal)
+    with pytest.raises(WebhookRejected):
+        fal_webhook.fal_webhook_verify(headers=headers, body=body)
+    monkeypatch.setattr(fal_webhook, "JWKS_REFRESH_SECONDS", 0)
+    fal_webhook.fal_webhook_verify(headers=headers, body=body)
+    assert _jwks_fetches(fake_fal) == 2
+
+
+class SlowJwks(ThreadingHTTPServer):
+    """A key server that takes `delay` seconds to answer, counting what it is asked."""
+
+    daemon_threads = True
+
+    def __init__(self, delay: float, jwks: dict):
+        self.delay, self.jwks, self.hits = delay, jwks, 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                server.hits += 1
+                time.sleep(server.delay)
+                data = json.dumps(server.jwks).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_port}/.well-known/jwks.json"
+
+
+@pytest.fixture
+def slow_jwks(fake_fal, settings, monkeypatch):
+    monkeypatch.setattr(fal_webhook, "JWKS_TIMEOUT", httpx.Timeout(0.5))
+    server = SlowJwks(delay=2.0, jwks=fake_fal.jwks())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.FAL_JWKS_URL = server.url
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _verify_in_parallel(headers, body, count: int) -> list[BaseException | None]:
+    def attempt(_):
+        try:
+            fal_webhook.fal_webhook_verify(headers=headers, body=body)
+        except WebhookRejected as exc:
+            return exc
+        return None
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(attempt, range(count)))
+
+
+def test_forged_webhooks_against_a_slow_key_server_fail_fast_with_one_fetch(fake_fal, slow_jwks):
+    impostor = FakeFal()
+    impostor.requests = fake_fal.requests
+    _signed_webhook(fake_fal)
+    _, headers, body = impostor.webhook(next(iter(fake_fal.requests)))
+    started = time.monotonic()
+    outcomes = _verify_in_parallel(headers, body, 20)
+    # One thread waits out the 0.5 s timeout; the other 19 answer at once.
+    assert time.monotonic() - started < 1.5
+    assert all(isinstance(outcome, WebhookRejected) for outcome in outcomes)
+    assert slow_jwks.hits == 1
+    # The failed fetch also waits out the refresh interval: more forgeries fetch nothing.
+    started = time.monotonic()
+    assert all(_verify_in_parallel(headers, body, 20))
+    assert time.monotonic() - started < 0.5
+    assert slow_jwks.hits == 1
+
+
+def test_cached_keys_keep_verifying_while_a_slow_refresh_runs(fake_fal, slow_jwks, monkeypatch):
+    slow_jwks.delay = 0
+    headers, body = _signed_webhook(fake_fal)
+    fal_webhook.fal_webhook_verify(headers=headers, body=body)
+    slow_jwks.delay = 2.0
+    monkeypatch.setattr(fal_webhook, "JWKS_REFRESH_SECONDS", 0.2)
+    time.sleep(0.2)
+    started = time.monotonic()
+    outcomes = _verify_in_parallel(headers, body, 20)
+    assert time.monotonic() - started < 1.5
+    assert outcomes == [None] * 20
+    assert slow_jwks.hits == 2
