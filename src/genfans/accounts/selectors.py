@@ -1,5 +1,7 @@
+import time
 import uuid
 
+from django.conf import settings
 from django.core.cache import caches
 
 from genfans.accounts.models import ApiKey
@@ -36,12 +38,18 @@ def api_key_get_active(*, raw: str) -> ApiKey | None:
             key = ApiKey.objects.select_related("team").get(hash=digest, revoked_at__isnull=True)
         except ApiKey.DoesNotExist:
             return None
+        key.cached_until = time.time() + settings.API_KEY_CACHE_SECONDS
         api_key_remember(key)
     return key
 
 
 def api_key_remember(key: ApiKey) -> None:
-    caches["api_keys"].set(key.hash, key)
+    """Keep `key` until API_KEY_CACHE_SECONDS after it was read from the database, however often
+    its copy is refreshed (last_used_at): that bounds how long another process may still accept
+    it once revoked."""
+    timeout = key.cached_until - time.time()
+    if timeout > 0:
+        caches["api_keys"].set(key.hash, key, timeout=timeout)
 
 
 def api_key_forget(key: ApiKey) -> None:

@@ -33,6 +33,7 @@ from genfans.teams.errors import InvitationEmailMismatch, LastOwner
 from genfans.teams.models import Action, Role, Team, TeamMember
 from genfans.teams.selectors import invitation_get_open, membership_get
 from genfans.teams.services import (
+    api_keys_revoke_for_member,
     invitation_join,
     team_create,
     team_free_grant_give,
@@ -306,6 +307,13 @@ def user_delete(*, user: User, password: str, ip_address: str | None = None) -> 
     for membership in memberships:
         activity_record(
             action=Action.DELETE_ACCOUNT, team=membership.team, user=user, ip_address=ip_address
+        )
+        api_keys_revoke_for_member(
+            team=membership.team,
+            user=user,
+            reason="account_deleted",
+            actor=user,
+            ip_address=ip_address,
         )
     TeamMember.objects.filter(user=user).delete()
     user.email = f"deleted-{user.pk.hex}@deleted.invalid"

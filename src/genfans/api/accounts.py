@@ -1,4 +1,5 @@
 from django.contrib.auth import login, logout, update_session_auth_hash
+from django.middleware.csrf import get_token
 from ninja import Router, Schema, Status
 from ninja.security import SessionAuth
 from pydantic import Field
@@ -17,7 +18,7 @@ from genfans.accounts.services import (
     user_signed_out,
     user_update,
 )
-from genfans.api.security import Caller, TeamApiKey
+from genfans.api.security import Caller, SessionStart, TeamApiKey
 from genfans.core.errors import NotFound
 from genfans.core.http import client_ip
 from genfans.teams.errors import NoTeam
@@ -46,6 +47,8 @@ class SessionUser(SessionAuth):
 
 
 user_auth = [SessionUser()]
+# Endpoints that create a session: JSON with the CSRF token only (login CSRF).
+session_start = [SessionStart()]
 # Team endpoints: a team API key or a session. A session without a team gets 404 `no_team`.
 team_auth = [TeamApiKey(), SessionUser()]
 
@@ -124,6 +127,10 @@ class MessageOut(Schema):
     message: str
 
 
+class CsrfOut(Schema):
+    csrf_token: str
+
+
 def user_out(user, current_team=None) -> dict:
     return {
         "id": str(user.id),
@@ -139,7 +146,14 @@ def user_out(user, current_team=None) -> dict:
     }
 
 
-@router.post("/auth/sign-up", response={201: UserOut}, auth=None)
+@router.get("/auth/csrf", response=CsrfOut, auth=None)
+def csrf(request):
+    """Set the CSRF cookie and return its token. Sign-up, sign-in and every unsafe request on a
+    session send it as `X-CSRFToken`; signing in rotates it, so read the cookie again after."""
+    return {"csrf_token": get_token(request)}
+
+
+@router.post("/auth/sign-up", response={201: UserOut}, auth=session_start)
 def sign_up(request, payload: SignUpIn):
     user = user_sign_up(
         email=payload.email,
@@ -155,7 +169,7 @@ def sign_up(request, payload: SignUpIn):
     return Status(201, user_out(user, membership.team if membership else None))
 
 
-@router.post("/auth/sign-in", response=UserOut, auth=None)
+@router.post("/auth/sign-in", response=UserOut, auth=session_start)
 def sign_in(request, payload: SignInIn):
     ip = client_ip(request)
     user = user_authenticate(

@@ -13,6 +13,9 @@ ERROR_STATUSES = {
     "429": "Too many requests or queued jobs",
 }
 
+# Only the endpoints that sign a browser in (api/security.py `SessionStart`) refuse other bodies.
+JSON_REQUIRED = "The body is not application/json (unsupported_media_type)"
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
@@ -44,4 +47,6 @@ class GenFansAPI(NinjaAPI):
                 responses = operation.setdefault("responses", {})
                 for status, description in ERROR_STATUSES.items():
                     responses.setdefault(status, {"description": description, **error_ref})
+                if {"SessionStart": []} in operation.get("security", []):
+                    responses.setdefault("415", {"description": JSON_REQUIRED, **error_ref})
         return schema

@@ -3,12 +3,27 @@
 from dataclasses import dataclass
 
 from ninja.security import HttpBearer, SessionAuth
+from ninja.security.base import AuthBase
+from ninja.utils import check_csrf
 
 from genfans.accounts.models import ApiKey
 from genfans.accounts.selectors import api_key_get_active
 from genfans.accounts.services import api_key_mark_used
-from genfans.core.errors import PermissionDenied
+from genfans.core.errors import PermissionDenied, ValidationError
 from genfans.teams.models import Team, TeamMember
+
+
+class CsrfFailed(PermissionDenied):
+    code = "csrf_failed"
+    default_message = (
+        "CSRF check failed: GET /api/auth/csrf, then send its token as X-CSRFToken "
+        "from the same site."
+    )
+
+
+class JsonRequired(ValidationError):
+    code = "unsupported_media_type"
+    default_message = "Send the body as application/json."
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,24 @@ class SessionTeam(SessionAuth):
         if membership is None:
             return None
         return Caller(team=membership.team, user=request.user, membership=membership)
+
+
+class SessionStart(AuthBase):
+    """For endpoints that sign a browser in, which no session or key guards: without this another
+    site could sign the visitor into an account of its choosing (login CSRF). A cross-site form
+    can send text/plain without a preflight, so the body must be JSON, and Django's CSRF check
+    (token and Origin) must pass."""
+
+    openapi_type = "apiKey"
+    openapi_in = "header"
+    openapi_name = "X-CSRFToken"
+
+    def __call__(self, request):
+        if request.content_type != "application/json":
+            raise JsonRequired()
+        if check_csrf(request) is not None:
+            raise CsrfFailed()
+        return True  # no caller yet: the endpoint itself signs someone in
 
 
 api_auth = [TeamApiKey(), SessionTeam()]

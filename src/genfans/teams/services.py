@@ -2,6 +2,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from genfans.accounts.identity import person_key
+from genfans.accounts.models import ApiKey
+from genfans.accounts.selectors import api_key_forget
 from genfans.accounts.validation import email_normalize
 from genfans.billing.models import Plan
 from genfans.billing.selectors import FREE_PLAN_CODE, plan_free
@@ -221,6 +223,38 @@ def team_member_role_change(
     return member
 
 
+def _api_keys_forget(keys: list[ApiKey]) -> None:
+    for key in keys:
+        api_key_forget(key)
+
+
+def api_keys_revoke_for_member(
+    *, team: Team, user, reason: str, actor, ip_address: str | None = None
+) -> list[ApiKey]:
+    """Revoke the keys `user` created in `team`, as they lose their place in it: a key must not
+    keep the access its creator no longer has. Runs in the caller's transaction; one
+    revoke_api_key row per key, by `actor`, says why."""
+    keys = list(
+        ApiKey.objects.select_for_update().filter(
+            team=team, created_by=user, revoked_at__isnull=True
+        )
+    )
+    now = timezone.now()
+    ApiKey.objects.filter(pk__in=[key.pk for key in keys]).update(revoked_at=now, updated_at=now)
+    for key in keys:
+        activity_record(
+            action=Action.REVOKE_API_KEY,
+            team=team,
+            user=actor,
+            ip_address=ip_address,
+            metadata={"name": key.name, "prefix": key.prefix, "reason": reason},
+        )
+    # Now, and again once committed: a request in between may have cached the old row.
+    _api_keys_forget(keys)
+    transaction.on_commit(lambda: _api_keys_forget(keys))
+    return keys
+
+
 @transaction.atomic(durable=True)
 def team_member_remove(*, team: Team, user, member_user_id, ip_address: str | None = None) -> None:
     _lock_team(team)
@@ -235,6 +269,9 @@ def team_member_remove(*, team: Team, user, member_user_id, ip_address: str | No
         user=user,
         ip_address=ip_address,
         metadata={"member": member.user.email, "role": member.role},
+    )
+    api_keys_revoke_for_member(
+        team=team, user=member.user, reason="member_removed", actor=user, ip_address=ip_address
     )
 
 
@@ -252,4 +289,7 @@ def team_leave(*, team: Team, user, ip_address: str | None = None) -> None:
         user=user,
         ip_address=ip_address,
         metadata={"member": user.email, "role": member.role, "left": True},
+    )
+    api_keys_revoke_for_member(
+        team=team, user=user, reason="member_left", actor=user, ip_address=ip_address
     )
