@@ -73,6 +73,28 @@ def test_production_cookies_and_hosts(tmp_path):
     assert cfg["hosts"] == ["studio.example.com"]
 
 
+def test_production_cookies_over_http_are_not_secure(tmp_path):
+    """Browsers would never send Secure cookies back to an http:// BASE_URL."""
+    result = load_settings(
+        tmp_path, DEBUG="false", AUTH_SECRET="x" * 50, BASE_URL="http://127.0.0.1:8000"
+    )
+    assert result.returncode == 0, result.stderr
+    cfg = json.loads(result.stdout)
+    assert cfg["session_secure"] is False and cfg["csrf_secure"] is False
+
+
+def test_a_sqlite_url_gets_the_default_files_tuning(tmp_path):
+    default = json.loads(load_settings(tmp_path).stdout)
+    result = load_settings(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}")
+    assert result.returncode == 0, result.stderr
+    cfg = json.loads(result.stdout)
+    assert cfg["engine"] == "django.db.backends.sqlite3"
+    assert cfg["options"] == default["options"]
+    assert cfg["options"]["transaction_mode"] == "IMMEDIATE"
+    assert cfg["options"]["timeout"] == "20"
+    assert "journal_mode=WAL" in cfg["options"]["init_command"]
+
+
 @pytest.mark.parametrize("var", ["DATABASE_URL", "POSTGRES_URL"])
 def test_database_url_switches_to_postgresql(tmp_path, var):
     result = load_settings(tmp_path, **{var: "postgres://u:p@db.example.com:5432/genfans"})

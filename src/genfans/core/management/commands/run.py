@@ -1,8 +1,12 @@
+import signal
 import subprocess
 import sys
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+# A worker still busy with a task after this long is killed rather than left running.
+WORKER_STOP_SECONDS = 30
 
 
 class Command(BaseCommand):
@@ -15,14 +19,42 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, no_worker, **options):
         call_command("migrate", interactive=False, verbosity=1)
-        call_command("createcachetable")
         call_command("seed", if_empty=True)
-        worker = None
-        if not no_worker:
-            worker = subprocess.Popen([sys.executable, "-m", "genfans.cli", "worker"])
+        if no_worker:
+            call_command("runserver", f"{host}:{port}", use_reloader=False)
+            return
+        stop_signal = signal.SIGTERM
+
+        def stop(signum, frame):
+            nonlocal stop_signal
+            stop_signal = signum
+            raise SystemExit(0)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        # Its own session, so a terminal's Ctrl-C reaches the worker once (from here), not
+        # twice: a second signal makes it abandon the task it is running.
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "genfans.cli", "worker"], start_new_session=True
+        )
         try:
             call_command("runserver", f"{host}:{port}", use_reloader=False)
         finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(timeout=10)
+            worker_stop(worker, stop_signal)
+
+
+def worker_stop(worker: subprocess.Popen, signum: int) -> None:
+    """Forward the signal and wait for the worker to finish its task. A second signal goes
+    to the worker too (it then abandons the task), instead of leaving it behind."""
+
+    def forward(signum, frame):
+        worker.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    worker.send_signal(signum)
+    try:
+        worker.wait(timeout=WORKER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
