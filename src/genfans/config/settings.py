@@ -6,6 +6,7 @@ from urllib.parse import urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from genfans.config.env import BASE_DIR, env_bool, env_float, env_int, env_str
 
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",
+    # Listed so /api/docs serves Swagger UI from our static files rather than a CDN.
+    "ninja",
     "genfans.core",
     "genfans.accounts",
     "genfans.teams",
@@ -55,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "genfans.core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -79,6 +84,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "genfans.web.context_processors.dashboard",
@@ -87,14 +93,6 @@ TEMPLATES = [
     }
 ]
 
-# Web and worker processes write to one SQLite file: WAL lets readers run beside the writer,
-# and IMMEDIATE takes the write lock at BEGIN, where the busy timeout waits for it, instead of
-# at the first write, where SQLite answers "database is locked" at once.
-SQLITE_OPTIONS = {
-    "transaction_mode": "IMMEDIATE",
-    "timeout": 20,
-    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-}
 DATABASE_URL = env_str("DATABASE_URL") or env_str("POSTGRES_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=None)}
@@ -107,14 +105,16 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "genfans.sqlite3",
-            "OPTIONS": {},
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
             # A file, not shared-cache memory: worker threads and the live server then share
             # it through WAL and the busy timeout, as they do outside tests.
             "TEST": {"NAME": VAR_DIR / f"test_genfans_{os.getpid()}.sqlite3"},
         }
     }
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"]["OPTIONS"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -133,9 +133,8 @@ LOGIN_URL = "/sign-in"
 LOGIN_REDIRECT_URL = "/dashboard/"
 
 SESSION_COOKIE_AGE = 24 * 60 * 60
-# Browsers send Secure cookies over https only, so they follow the public address's scheme.
-SESSION_COOKIE_SECURE = _base.scheme == "https"
-CSRF_COOKIE_SECURE = _base.scheme == "https"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -324,6 +323,42 @@ if AWS_S3_BUCKET:
             "cloudfront_key": CLOUDFRONT_PRIVATE_KEY.encode() or None,
         },
     }
+
+# Security headers. Pages run only our own scripts and styles plus inline blocks carrying the
+# request's nonce; media may come from the bucket or CloudFront; forms may land on Stripe's
+# hosted pages, since browsers check form-action on the redirect after a post too.
+_media_origins = []
+if CLOUDFRONT_DOMAIN:
+    _media_origins.append(f"https://{CLOUDFRONT_DOMAIN}")
+if AWS_S3_ENDPOINT_URL:
+    _endpoint = urlparse(AWS_S3_ENDPOINT_URL)
+    _media_origins.append(f"{_endpoint.scheme}://{_endpoint.netloc}")
+elif AWS_S3_BUCKET:
+    _media_origins += [
+        f"https://{AWS_S3_BUCKET}.s3.amazonaws.com",
+        f"https://{AWS_S3_BUCKET}.s3.{AWS_REGION}.amazonaws.com",
+    ]
+_stripe_pages = ["https://checkout.stripe.com", "https://billing.stripe.com"]
+if STRIPE_API_BASE:
+    _stripe_api = urlparse(STRIPE_API_BASE)
+    _stripe_pages.append(f"{_stripe_api.scheme}://{_stripe_api.netloc}")
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:", "blob:", *_media_origins],
+    "media-src": [CSP.SELF, "blob:", *_media_origins],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF, *_stripe_pages],
+}
+# HSTS only when the public address is https: over plain http it would lock browsers out.
+SECURE_HSTS_SECONDS = (
+    env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60) if _base.scheme == "https" else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_REFERRER_POLICY = "same-origin"
 
 LOGGING = {
     "version": 1,

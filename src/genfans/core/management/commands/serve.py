@@ -4,6 +4,10 @@ import sys
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+# gunicorn's default line without the query string (`%(r)s`) or the referrer (`%(f)s`): both can
+# carry signed media URLs and webhook tokens, which must not outlive the request in a log.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
+
 
 class Command(BaseCommand):
     help = "Production server: gunicorn with threaded workers on the WSGI app."
@@ -32,5 +36,7 @@ class Command(BaseCommand):
             "gthread",
             "--access-logfile",
             "-",
+            "--access-logformat",
+            ACCESS_LOG_FORMAT,
         ]
         run(prog="genfans serve")
