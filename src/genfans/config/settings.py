@@ -93,6 +93,14 @@ TEMPLATES = [
     }
 ]
 
+# Web and worker processes write to one SQLite file: WAL lets readers run beside the writer,
+# and IMMEDIATE takes the write lock at BEGIN, where the busy timeout waits for it, instead of
+# at the first write, where SQLite answers "database is locked" at once.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
 DATABASE_URL = env_str("DATABASE_URL") or env_str("POSTGRES_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=None)}
@@ -105,16 +113,14 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "genfans.sqlite3",
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
+            "OPTIONS": {},
             # A file, not shared-cache memory: worker threads and the live server then share
             # it through WAL and the busy timeout, as they do outside tests.
             "TEST": {"NAME": VAR_DIR / f"test_genfans_{os.getpid()}.sqlite3"},
         }
     }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"]["OPTIONS"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -133,8 +139,9 @@ LOGIN_URL = "/sign-in"
 LOGIN_REDIRECT_URL = "/dashboard/"
 
 SESSION_COOKIE_AGE = 24 * 60 * 60
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Browsers send Secure cookies over https only, so they follow the public address's scheme.
+SESSION_COOKIE_SECURE = _base.scheme == "https"
+CSRF_COOKIE_SECURE = _base.scheme == "https"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
