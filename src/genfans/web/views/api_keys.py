@@ -8,11 +8,11 @@ from genfans.accounts.selectors import api_key_list_for_team
 from genfans.accounts.services import api_key_create, api_key_revoke
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
-from genfans.credits.spend import spend_limit_set, team_spend_get
+from genfans.credits.spend import team_spend_get
 from genfans.web.decorators import owner_required, team_required
 from genfans.web.errors import add_form_error
 from genfans.web.forms import ApiKeyForm
-from genfans.web.views.team import SpendLimitForm, spend_limit_form, spend_limit_message
+from genfans.web.spend_limits import spend_limit_form, spend_limit_submit
 
 
 def _keys(request, *, failed_cap: tuple | None) -> list:
@@ -69,26 +69,11 @@ def api_keys(request):
 
 def _spend_limit(request):
     """The page's other POST: an owner sets or clears the monthly cap of the key named."""
-    if not request.membership.is_owner:
-        raise PermissionDenied("Only a team owner can set spend limits.")
     api_key_id = request.POST["api_key"]
-    form = SpendLimitForm(request.POST, auto_id=f"cap-{api_key_id}-%s")
-    if form.is_valid():
-        try:
-            cap = spend_limit_set(
-                team=request.team,
-                user=request.user,
-                api_key_id=api_key_id,
-                monthly_cap=form.cleaned_data["monthly_cap"],
-                ip_address=client_ip(request),
-            )
-        except NotFound as error:
-            raise Http404(error.message) from error
-        except DomainError as error:
-            add_form_error(form, error)
-        else:
-            messages.success(request, spend_limit_message(cap))
-            return redirect("api-keys")
+    form, message = spend_limit_submit(request, api_key_id=api_key_id)
+    if message:
+        messages.success(request, message)
+        return redirect("api-keys")
     return _render(request, failed_cap=(api_key_id, form), status=400)
 
 

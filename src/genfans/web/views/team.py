@@ -1,17 +1,15 @@
 """The Team page: members and roles, their spend limits, invitations, team name; plus team
 switching."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
-from genfans.credits.spend import MAX_MONTHLY_CAP, spend_limit_set, team_spend_get
+from genfans.credits.spend import team_spend_get
 from genfans.teams.middleware import SESSION_TEAM_KEY
 from genfans.teams.selectors import (
     invitation_list_open_for_email,
@@ -32,28 +30,7 @@ from genfans.teams.services import (
 from genfans.web.decorators import owner_required, team_required
 from genfans.web.errors import add_form_error
 from genfans.web.forms import InviteForm, TeamNameForm
-
-
-class SpendLimitForm(forms.Form):
-    """One row's cap (the Team and API keys pages): empty removes it."""
-
-    monthly_cap = forms.IntegerField(
-        label="Monthly cap (credits)",
-        required=False,
-        min_value=0,
-        max_value=MAX_MONTHLY_CAP,
-        widget=forms.NumberInput(attrs={"placeholder": "No cap", "inputmode": "numeric"}),
-    )
-
-
-def spend_limit_form(subject_id, spend, *, failed: tuple | None = None) -> SpendLimitForm:
-    """The row's form: the one that just failed, with its errors, or one showing the cap.
-    Each row's inputs get their own ids, as every row has a field of the same name."""
-    if failed and str(failed[0]) == str(subject_id):
-        return failed[1]
-    return SpendLimitForm(
-        auto_id=f"cap-{subject_id}-%s", initial={"monthly_cap": spend.monthly_cap}
-    )
+from genfans.web.spend_limits import spend_limit_form, spend_limit_submit
 
 
 def _context(request, **extra) -> dict:
@@ -111,32 +88,11 @@ def team(request):
 
 def _member_spend_limit(request):
     """The page's own POST: an owner sets or clears the monthly cap of the member named."""
-    if not request.membership.is_owner:
-        raise PermissionDenied("Only a team owner can set spend limits.")
     user_id = request.POST.get("member", "")
-    form = SpendLimitForm(request.POST, auto_id=f"cap-{user_id}-%s")
-    if form.is_valid():
-        try:
-            cap = spend_limit_set(
-                team=request.team,
-                user=request.user,
-                member_user_id=user_id,
-                monthly_cap=form.cleaned_data["monthly_cap"],
-                ip_address=client_ip(request),
-            )
-        except NotFound as error:
-            raise Http404(error.message) from error
-        except DomainError as error:
-            add_form_error(form, error)
-        else:
-            return _done(request, spend_limit_message(cap))
+    form, message = spend_limit_submit(request, member_user_id=user_id)
+    if message:
+        return _done(request, message)
     return _render(request, status=200 if request.htmx else 400, failed_cap=(user_id, form))
-
-
-def spend_limit_message(cap: int | None) -> str:
-    if cap is None:
-        return "Monthly cap removed."
-    return f"Monthly cap set to {cap:,} credits."
 
 
 @owner_required
