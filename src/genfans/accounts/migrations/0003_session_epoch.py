@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("accounts", "0002_initial"),
+        ('accounts', '0002_initial'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="user",
-            name="session_epoch",
+            model_name='user',
+            name='session_epoch',
             field=models.PositiveIntegerField(default=0),
         ),
     ]

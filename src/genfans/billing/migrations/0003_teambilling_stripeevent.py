@@ -6,90 +6,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("billing", "0002_free_plan"),
-        ("teams", "0001_initial"),
+        ('billing', '0002_free_plan'),
+        ('teams', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="TeamBilling",
+            name='TeamBilling',
             fields=[
-                (
-                    "id",
-                    models.UUIDField(
-                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                ("subscription_event_at", models.DateTimeField(blank=True, null=True)),
-                ("ended_subscription_id", models.CharField(blank=True, max_length=100)),
-                ("payment_failed_at", models.DateTimeField(blank=True, null=True)),
-                ("payment_failed_invoice_id", models.CharField(blank=True, max_length=100)),
-                (
-                    "team",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="billing",
-                        to="teams.team",
-                    ),
-                ),
+                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('subscription_event_at', models.DateTimeField(blank=True, null=True)),
+                ('ended_subscription_id', models.CharField(blank=True, max_length=100)),
+                ('payment_failed_at', models.DateTimeField(blank=True, null=True)),
+                ('payment_failed_invoice_id', models.CharField(blank=True, max_length=100)),
+                ('team', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='billing', to='teams.team')),
             ],
             options={
-                "abstract": False,
+                'abstract': False,
             },
         ),
         migrations.CreateModel(
-            name="StripeEvent",
+            name='StripeEvent',
             fields=[
-                (
-                    "id",
-                    models.UUIDField(
-                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                ("stripe_id", models.CharField(max_length=255, unique=True)),
-                ("type", models.CharField(db_index=True, max_length=100)),
-                ("livemode", models.BooleanField(default=False)),
-                ("stripe_created_at", models.DateTimeField(blank=True, null=True)),
-                ("payload", models.JSONField()),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("received", "Received"),
-                            ("processed", "Processed"),
-                            ("ignored", "Ignored"),
-                            ("parked", "Waiting for its team"),
-                            ("failed", "Failed"),
-                        ],
-                        default="received",
-                        max_length=16,
-                    ),
-                ),
-                ("error", models.TextField(blank=True)),
-                ("attempts", models.PositiveIntegerField(default=0)),
-                ("processed_at", models.DateTimeField(blank=True, null=True)),
-                ("customer_id", models.CharField(blank=True, db_index=True, max_length=100)),
-                ("subscription_id", models.CharField(blank=True, db_index=True, max_length=100)),
-                (
-                    "team",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="teams.team",
-                    ),
-                ),
+                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('stripe_id', models.CharField(max_length=255, unique=True)),
+                ('type', models.CharField(db_index=True, max_length=100)),
+                ('livemode', models.BooleanField(default=False)),
+                ('stripe_created_at', models.DateTimeField(blank=True, null=True)),
+                ('payload', models.JSONField()),
+                ('status', models.CharField(choices=[('received', 'Received'), ('processed', 'Processed'), ('ignored', 'Ignored'), ('parked', 'Waiting for its team'), ('failed', 'Failed')], default='received', max_length=16)),
+                ('error', models.TextField(blank=True)),
+                ('attempts', models.PositiveIntegerField(default=0)),
+                ('processed_at', models.DateTimeField(blank=True, null=True)),
+                ('customer_id', models.CharField(blank=True, db_index=True, max_length=100)),
+                ('subscription_id', models.CharField(blank=True, db_index=True, max_length=100)),
+                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='teams.team')),
             ],
             options={
-                "indexes": [
-                    models.Index(fields=["status", "created_at"], name="stripe_event_status")
-                ],
+                'indexes': [models.Index(fields=['status', 'created_at'], name='stripe_event_status')],
             },
         ),
     ]

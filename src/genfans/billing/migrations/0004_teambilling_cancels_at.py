@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("billing", "0003_teambilling_stripeevent"),
+        ('billing', '0003_teambilling_stripeevent'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="teambilling",
-            name="cancels_at",
+            model_name='teambilling',
+            name='cancels_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

@@ -5,61 +5,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("studio", "0001_initial"),
-        ("teams", "0001_initial"),
+        ('studio', '0001_initial'),
+        ('teams', '0001_initial'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="job",
-            name="provider_request_id",
+            model_name='job',
+            name='provider_request_id',
             field=models.TextField(blank=True),
         ),
         migrations.CreateModel(
-            name="ScheduledRun",
+            name='ScheduledRun',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=64)),
-                ("slot", models.DateTimeField()),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=64)),
+                ('slot', models.DateTimeField()),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("name", "slot"), name="scheduled_run_unique_slot"
-                    )
-                ],
+                'constraints': [models.UniqueConstraint(fields=('name', 'slot'), name='scheduled_run_unique_slot')],
             },
         ),
         migrations.CreateModel(
-            name="TeamSlots",
+            name='TeamSlots',
             fields=[
-                (
-                    "team",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        primary_key=True,
-                        related_name="job_slots",
-                        serialize=False,
-                        to="teams.team",
-                    ),
-                ),
-                ("used", models.IntegerField(default=0)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
+                ('team', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='job_slots', serialize=False, to='teams.team')),
+                ('used', models.IntegerField(default=0)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
             ],
             options={
-                "verbose_name_plural": "team slots",
-                "constraints": [
-                    models.CheckConstraint(
-                        condition=models.Q(("used__gte", 0)), name="slots_used_gte_0"
-                    )
-                ],
+                'verbose_name_plural': 'team slots',
+                'constraints': [models.CheckConstraint(condition=models.Q(('used__gte', 0)), name='slots_used_gte_0')],
             },
         ),
     ]

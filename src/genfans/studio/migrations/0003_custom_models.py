@@ -7,200 +7,67 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("catalog", "0001_initial"),
-        ("storage", "0001_initial"),
-        ("studio", "0002_alter_job_provider_request_id_scheduledrun_teamslots"),
-        ("teams", "0002_action_labels"),
+        ('catalog', '0001_initial'),
+        ('storage', '0001_initial'),
+        ('studio', '0002_alter_job_provider_request_id_scheduledrun_teamslots'),
+        ('teams', '0002_action_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="CustomModel",
+            name='CustomModel',
             fields=[
-                (
-                    "id",
-                    models.UUIDField(
-                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                ("name", models.CharField(max_length=80)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("training", "Training"),
-                            ("ready", "Ready"),
-                            ("failed", "Failed"),
-                            ("archived", "Archived"),
-                        ],
-                        default="training",
-                        max_length=16,
-                    ),
-                ),
-                ("trigger_word", models.CharField(max_length=40)),
-                ("archived_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "cover",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="storage.asset",
-                    ),
-                ),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "reference_model",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="custom_models",
-                        to="catalog.referencemodel",
-                    ),
-                ),
-                (
-                    "team",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="custom_models",
-                        to="teams.team",
-                    ),
-                ),
+                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('name', models.CharField(max_length=80)),
+                ('status', models.CharField(choices=[('training', 'Training'), ('ready', 'Ready'), ('failed', 'Failed'), ('archived', 'Archived')], default='training', max_length=16)),
+                ('trigger_word', models.CharField(max_length=40)),
+                ('archived_at', models.DateTimeField(blank=True, null=True)),
+                ('cover', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='storage.asset')),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('reference_model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='custom_models', to='catalog.referencemodel')),
+                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='custom_models', to='teams.team')),
             ],
         ),
         migrations.CreateModel(
-            name="ModelVersion",
+            name='ModelVersion',
             fields=[
-                (
-                    "id",
-                    models.UUIDField(
-                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                ("number", models.PositiveIntegerField()),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("creation", "Creation"), ("refinement", "Refinement")],
-                        max_length=16,
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("training", "Training"),
-                            ("ready", "Ready"),
-                            ("failed", "Failed"),
-                        ],
-                        default="training",
-                        max_length=16,
-                    ),
-                ),
-                ("instructions", models.TextField(blank=True)),
-                ("trigger_word", models.CharField(blank=True, max_length=40)),
-                ("artefacts", models.JSONField(blank=True, default=dict)),
-                (
-                    "archive",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="storage.asset",
-                    ),
-                ),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "job",
-                    models.OneToOneField(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="model_version",
-                        to="studio.job",
-                    ),
-                ),
-                (
-                    "model",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="versions",
-                        to="studio.custommodel",
-                    ),
-                ),
-                (
-                    "parent",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="children",
-                        to="studio.modelversion",
-                    ),
-                ),
-                (
-                    "training_images",
-                    models.ManyToManyField(blank=True, related_name="+", to="storage.asset"),
-                ),
-                (
-                    "weights",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="storage.asset",
-                    ),
-                ),
+                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('number', models.PositiveIntegerField()),
+                ('kind', models.CharField(choices=[('creation', 'Creation'), ('refinement', 'Refinement')], max_length=16)),
+                ('status', models.CharField(choices=[('training', 'Training'), ('ready', 'Ready'), ('failed', 'Failed')], default='training', max_length=16)),
+                ('instructions', models.TextField(blank=True)),
+                ('trigger_word', models.CharField(blank=True, max_length=40)),
+                ('artefacts', models.JSONField(blank=True, default=dict)),
+                ('archive', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='storage.asset')),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('job', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='model_version', to='studio.job')),
+                ('model', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='studio.custommodel')),
+                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='studio.modelversion')),
+                ('training_images', models.ManyToManyField(blank=True, related_name='+', to='storage.asset')),
+                ('weights', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='storage.asset')),
             ],
             options={
-                "ordering": ["model", "-number"],
+                'ordering': ['model', '-number'],
             },
         ),
         migrations.AddField(
-            model_name="custommodel",
-            name="current_version",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to="studio.modelversion",
-            ),
+            model_name='custommodel',
+            name='current_version',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='studio.modelversion'),
         ),
         migrations.AddConstraint(
-            model_name="modelversion",
-            constraint=models.UniqueConstraint(
-                fields=("model", "number"), name="model_version_number_unique"
-            ),
+            model_name='modelversion',
+            constraint=models.UniqueConstraint(fields=('model', 'number'), name='model_version_number_unique'),
         ),
         migrations.AddIndex(
-            model_name="custommodel",
-            index=models.Index(fields=["team", "-created_at"], name="custom_model_team_recent"),
+            model_name='custommodel',
+            index=models.Index(fields=['team', '-created_at'], name='custom_model_team_recent'),
         ),
     ]

@@ -5,21 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("storage", "0001_initial"),
-        ("studio", "0003_custom_models"),
+        ('storage', '0001_initial'),
+        ('studio', '0003_custom_models'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="custommodel",
-            name="thumbnail",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to="storage.asset",
-            ),
+            model_name='custommodel',
+            name='thumbnail',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='storage.asset'),
         ),
     ]

@@ -4,43 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("teams", "0001_initial"),
+        ('teams', '0001_initial'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="activitylog",
-            name="action",
-            field=models.CharField(
-                choices=[
-                    ("sign_up", "Signed up"),
-                    ("sign_in", "Signed in"),
-                    ("sign_out", "Signed out"),
-                    ("update_password", "Changed password"),
-                    ("reset_password", "Reset password"),
-                    ("delete_account", "Deleted account"),
-                    ("update_account", "Updated account"),
-                    ("create_team", "Created the team"),
-                    ("update_team", "Updated the team"),
-                    ("invite_team_member", "Invited a member"),
-                    ("revoke_invitation", "Revoked an invitation"),
-                    ("accept_invitation", "Joined the team"),
-                    ("remove_team_member", "Removed a member"),
-                    ("change_role", "Changed a role"),
-                    ("create_api_key", "Created an API key"),
-                    ("revoke_api_key", "Revoked an API key"),
-                    ("subscription_changed", "Subscription changed"),
-                    ("credits_replenished", "Credits replenished"),
-                    ("credits_adjusted", "Credits adjusted"),
-                    ("create_model", "Created a model"),
-                    ("refine_model", "Refined a model"),
-                    ("generate", "Generated images"),
-                    ("generate_video", "Generated a video"),
-                    ("face_swap", "Face swap"),
-                    ("cancel_job", "Canceled a job"),
-                ],
-                max_length=32,
-            ),
+            model_name='activitylog',
+            name='action',
+            field=models.CharField(choices=[('sign_up', 'Signed up'), ('sign_in', 'Signed in'), ('sign_out', 'Signed out'), ('update_password', 'Changed password'), ('reset_password', 'Reset password'), ('delete_account', 'Deleted account'), ('update_account', 'Updated account'), ('create_team', 'Created the team'), ('update_team', 'Updated the team'), ('invite_team_member', 'Invited a member'), ('revoke_invitation', 'Revoked an invitation'), ('accept_invitation', 'Joined the team'), ('remove_team_member', 'Removed a member'), ('change_role', 'Changed a role'), ('create_api_key', 'Created an API key'), ('revoke_api_key', 'Revoked an API key'), ('subscription_changed', 'Subscription changed'), ('credits_replenished', 'Credits replenished'), ('credits_adjusted', 'Credits adjusted'), ('create_model', 'Created a model'), ('refine_model', 'Refined a model'), ('generate', 'Generated images'), ('generate_video', 'Generated a video'), ('face_swap', 'Face swap'), ('cancel_job', 'Canceled a job')], max_length=32),
         ),
     ]
