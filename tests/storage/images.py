@@ -34,3 +34,14 @@ def png_claiming_size(width: int, height: int) -> bytes:
     crc = zlib.crc32(b"IHDR" + ihdr) & 0xFFFFFFFF
     data[start + 13 : start + 17] = struct.pack(">I", crc)
     return bytes(data)
+
+
+def phone_mpo(size=(48, 32)) -> bytes:
+    """A multi-picture JPEG as phones write it: the photo plus a second frame, rotated by EXIF."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90°
+    photo = Image.new("RGB", size, (200, 60, 20))
+    depth = Image.new("RGB", size, (0, 0, 0))
+    out = io.BytesIO()
+    photo.save(out, format="MPO", save_all=True, append_images=[depth], exif=exif)
+    return out.getvalue()

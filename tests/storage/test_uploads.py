@@ -8,7 +8,7 @@ from genfans.core.errors import NotFound
 from genfans.storage.models import Asset
 from genfans.storage.selectors import asset_get_for_team
 from tests.factories import make_api_key, make_user
-from tests.storage.images import image_bytes, jpeg_with_exif, png_claiming_size
+from tests.storage.images import image_bytes, jpeg_with_exif, phone_mpo, png_claiming_size
 
 URL = "/api/uploads"
 
@@ -61,6 +61,17 @@ def test_exif_orientation_is_applied_and_metadata_stripped(owner_client, client)
     assert len(exif) == 0
     assert not exif.get_ifd(0x8825)  # no GPS
     assert "exif" not in image.info
+
+
+def test_a_phones_multi_picture_jpeg_is_kept_as_its_upright_first_picture(owner_client, client):
+    response = post(owner_client, phone_mpo(size=(48, 32)))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["content_type"], body["width"], body["height"]) == ("image/jpeg", 32, 48)
+    stored = client.get(body["url"].removeprefix("http://127.0.0.1:8000"))
+    image = Image.open(io.BytesIO(b"".join(stored.streaming_content)))
+    assert (image.format, image.size, getattr(image, "n_frames", 1)) == ("JPEG", (32, 48), 1)
+    assert image.getpixel((16, 24))[0] > 150  # the photo, not the depth frame
 
 
 def test_upload_with_api_key(client, team):
@@ -219,6 +230,13 @@ def _png_with_text() -> bytes:
         ),
         pytest.param(_animated_webp(), "image/webp", "RGB", id="animated-webp"),
         pytest.param(_png_with_text(), "image/png", "RGB", id="png-text-chunk"),
+        pytest.param(phone_mpo(), "image/jpeg", "RGB", id="phone-mpo"),
+        pytest.param(
+            image_bytes("JPEG", progressive=True, subsampling=0),
+            "image/jpeg",
+            "RGB",
+            id="progressive",
+        ),
     ],
 )
 def test_image_modes_are_stored_cleanly(owner_client, client, content, content_type, mode):
@@ -230,5 +248,6 @@ def test_image_modes_are_stored_cleanly(owner_client, client, content, content_t
     image = Image.open(io.BytesIO(b"".join(stored.streaming_content)))
     if mode:
         assert image.mode == mode
+    assert image.format == body["content_type"].removeprefix("image/").upper()
     assert getattr(image, "n_frames", 1) == 1
     assert not image.info.get("Comment") and "exif" not in image.info

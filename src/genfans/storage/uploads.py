@@ -18,6 +18,9 @@ from genfans.storage.models import Asset, AssetKind
 from genfans.storage.services import asset_create
 
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# Phones write several pictures into one JPEG (MPO: the photo plus depth or preview frames);
+# Pillow names that format apart, and we keep its first picture as a plain JPEG.
+_JPEG_VARIANTS = {"MPO": "JPEG"}
 # Refused outright: beyond any camera, or a decompression bomb.
 MAX_SIDE = 12_000
 MAX_PIXELS = 50_000_000
@@ -48,6 +51,10 @@ def _read_limited(file) -> bytes:
     return data
 
 
+def _format(image: Image.Image) -> str:
+    return _JPEG_VARIANTS.get(image.format, image.format)
+
+
 def _decode(data: bytes) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data), formats=list(FORMATS))
@@ -69,7 +76,7 @@ def _decode(data: bytes) -> Image.Image:
             width=width,
             height=height,
         )
-    if image.format == "JPEG":
+    if _format(image) == "JPEG":
         # Let the JPEG decoder scale down by 1/2, 1/4 or 1/8 while decoding: a large photo
         # then never occupies its full size in memory.
         image.draft("RGB" if image.mode == "RGB" else None, (MAX_STORED_SIDE, MAX_STORED_SIDE))
@@ -86,7 +93,7 @@ def _decode(data: bytes) -> Image.Image:
 
 def _clean(image: Image.Image) -> tuple[bytes, int, int]:
     """Upright, metadata-free re-encoding in the image's own format."""
-    fmt = image.format
+    fmt = _format(image)
     upright = ImageOps.exif_transpose(image)
     icc_profile = image.info.get("icc_profile")
     if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
@@ -110,7 +117,7 @@ def _clean(image: Image.Image) -> tuple[bytes, int, int]:
 def upload_validate(*, file) -> tuple[bytes, str, int, int]:
     """The cleaned bytes, content type and dimensions of an acceptable upload; raises else."""
     image = _decode(_read_limited(file))
-    content_type = FORMATS[image.format]
+    content_type = FORMATS[_format(image)]
     content, width, height = _clean(image)
     return content, content_type, width, height
 
