@@ -27,6 +27,7 @@ from genfans.accounts.tasks import email_verification_email_send, password_reset
 from genfans.accounts.validation import email_normalize, name_clean, password_check_strength
 from genfans.accounts.verification import email_verification_token_read
 from genfans.core.errors import ValidationError
+from genfans.core.text import text_line
 from genfans.core.transactions import enqueue_on_commit
 from genfans.teams.activity import activity_record
 from genfans.teams.errors import InvitationEmailMismatch, LastOwner
@@ -330,7 +331,7 @@ def user_delete(*, user: User, password: str, ip_address: str | None = None) -> 
 def api_key_create(*, team, user, name: str, ip_address: str | None = None) -> tuple[ApiKey, str]:
     """Returns the key and its secret, which is shown once and stored only as a hash."""
     team_owner_require(team=team, user=user)
-    name = (name or "").strip()
+    name = text_line(name, field="name")
     if not 1 <= len(name) <= 100:
         raise ValidationError("Name the key (1 to 100 characters).", field="name")
     raw = ApiKey.generate()

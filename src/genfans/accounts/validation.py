@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
 from genfans.accounts.errors import InvalidEmail, InvalidName, WeakPassword
+from genfans.core.text import text_line
 
 
 def email_normalize(email: str) -> str:
@@ -15,7 +16,7 @@ def email_normalize(email: str) -> str:
 
 
 def name_clean(name: str) -> str:
-    name = (name or "").strip()
+    name = text_line(name, field="name")
     if len(name) > 150:
         raise InvalidName(field="name")
     return name

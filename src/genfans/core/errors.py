@@ -36,3 +36,8 @@ class Conflict(DomainError):
 class RateLimited(DomainError):
     code = "rate_limited"
     default_message = "Too many requests. Try again later."
+
+
+class InvalidText(ValidationError):
+    code = "invalid_text"
+    default_message = "This must be a single line of text."

@@ -13,6 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from genfans.core.errors import ValidationError
+from genfans.core.text import text_line
 from genfans.studio.errors import ModelBusy
 from genfans.studio.models import (
     CustomModel,
@@ -140,7 +141,7 @@ def custom_model_generate(
 @transaction.atomic(durable=True)
 def custom_model_rename(*, team, model_id, name: str) -> CustomModel:
     """Only the display name changes: the trigger word stays what the weights learned."""
-    name = (name or "").strip()
+    name = text_line(name, field="name")
     if not name or len(name) > MAX_NAME:
         raise ValidationError(f"The name must be 1 to {MAX_NAME} characters.", field="name")
     model = custom_model_get_for_team(team=team, model_id=model_id)

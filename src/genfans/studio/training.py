@@ -18,6 +18,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from genfans.catalog.models import ReferenceModel
 from genfans.core.errors import NotFound
+from genfans.core.text import text_line
 from genfans.storage.models import Asset, AssetKind
 from genfans.storage.services import asset_create, retention_deadline
 from genfans.storage.urls import asset_url
@@ -99,7 +100,7 @@ def custom_model_get_for_team(*, team, model_id) -> CustomModel:
 
 
 def prepare_model_creation(*, plan, team, raw: dict[str, Any]) -> operations.Prepared:
-    name = str(raw.get("name") or "").strip()
+    name = text_line(str(raw.get("name") or ""), field="name")
     if not name:
         raise InvalidJobParams("Give the model a name.", field="name")
     if len(name) > MAX_NAME:

@@ -7,6 +7,7 @@ from genfans.accounts.selectors import api_key_forget
 from genfans.accounts.validation import email_normalize
 from genfans.billing.models import Plan
 from genfans.billing.selectors import FREE_PLAN_CODE, plan_free
+from genfans.core.text import text_line
 from genfans.core.transactions import enqueue_on_commit
 from genfans.credits.services import credits_free_grant
 from genfans.teams.activity import activity_record
@@ -64,7 +65,7 @@ def team_free_grant_give(*, person) -> tuple[Team | None, int]:
 
 
 def _clean_team_name(name: str) -> str:
-    name = (name or "").strip()
+    name = text_line(name, field="name")
     if not 1 <= len(name) <= 100:
         raise InvalidTeamName(field="name")
     return name
