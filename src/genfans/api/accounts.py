@@ -4,6 +4,7 @@ from ninja import Router, Schema, Status
 from ninja.security import SessionAuth
 from pydantic import Field
 
+from genfans.accounts.errors import TwoFactorRequired
 from genfans.accounts.services import (
     email_verification_resend,
     email_verify,
@@ -18,7 +19,13 @@ from genfans.accounts.services import (
     user_signed_out,
     user_update,
 )
-from genfans.api.security import Caller, SessionStart, TeamApiKey
+from genfans.accounts.sign_in_pending import (
+    sign_in_pending_end,
+    sign_in_pending_start,
+    sign_in_pending_user,
+)
+from genfans.accounts.two_factor import two_factor_enabled, two_factor_verify
+from genfans.api.security import Caller, SessionStart, TeamApiKey, session_two_factor_check
 from genfans.core.errors import NotFound
 from genfans.core.http import client_ip
 from genfans.teams.errors import NoTeam
@@ -57,6 +64,8 @@ def team_caller(request) -> Caller:
     caller = request.auth
     if caller.team is None:
         raise NoTeam()
+    if caller.api_key is None:
+        session_two_factor_check(user=caller.user, team=caller.team)
     return caller
 
 
@@ -77,6 +86,10 @@ class SignUpIn(Schema):
 class SignInIn(Schema):
     email: str = Field(max_length=254)
     password: str = Field(max_length=128)
+
+
+class SignInVerifyIn(Schema):
+    code: str = Field(min_length=1, max_length=32)
 
 
 class PasswordResetIn(Schema):
@@ -169,16 +182,40 @@ def sign_up(request, payload: SignUpIn):
     return Status(201, user_out(user, membership.team if membership else None))
 
 
+def _session_start(request, user, ip: str | None) -> dict:
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    user_signed_in(user=user, ip_address=ip)
+    membership = membership_get(user=user)
+    return user_out(user, membership.team if membership else None)
+
+
 @router.post("/auth/sign-in", response=UserOut, auth=session_start)
 def sign_in(request, payload: SignInIn):
+    """Start a session. With two-factor sign-in on, a right password answers 401
+    `two_factor_required` and starts no session yet: send a code to /api/auth/sign-in/verify
+    within five minutes, from the same browser session."""
     ip = client_ip(request)
     user = user_authenticate(
         request=request, email=payload.email, password=payload.password, ip_address=ip
     )
-    login(request, user)
-    user_signed_in(user=user, ip_address=ip)
-    membership = membership_get(user=user)
-    return user_out(user, membership.team if membership else None)
+    if two_factor_enabled(user=user):
+        sign_in_pending_start(request, user=user)
+        raise TwoFactorRequired()
+    return _session_start(request, user, ip)
+
+
+@router.post("/auth/sign-in/verify", response=UserOut, auth=session_start)
+def sign_in_verify(request, payload: SignInVerifyIn):
+    """The second step of a two-factor sign-in: the six-digit code from the authenticator app,
+    or a recovery code (each works once). A wrong code is 400 `invalid_two_factor_code`; each
+    one doubles the wait before the next try (429 `too_many_two_factor_attempts` until then);
+    no password step in the last five minutes is 400 `two_factor_sign_in_expired`. An accepted
+    code cannot be used again."""
+    ip = client_ip(request)
+    user = sign_in_pending_user(request)
+    two_factor_verify(user=user, code=payload.code, ip_address=ip)
+    sign_in_pending_end(request)
+    return _session_start(request, user, ip)
 
 
 @router.post("/auth/sign-out", response={204: None}, auth=[TeamApiKey(), SessionUser()])

@@ -23,6 +23,8 @@ STATUS_BY_CLASS: list[tuple[type[DomainError], int]] = [
 ]
 STATUS_BY_CODE: dict[str, int] = {
     "invalid_credentials": 401,
+    # The password was right but the session is not started until the code step.
+    "two_factor_required": 401,
     "insufficient_credits": 402,
     "spend_limit_reached": 402,
     "too_many_queued_jobs": 429,

@@ -4,9 +4,9 @@ from ninja import NinjaAPI
 
 ERROR_STATUSES = {
     "400": "Invalid request (validation_error and other codes)",
-    "401": "Not signed in, or no valid API key",
+    "401": "Not signed in or no valid API key; after a right password, two_factor_required",
     "402": "Not enough credits (insufficient_credits)",
-    "403": "Not allowed for your role",
+    "403": "Not allowed for your role, or two_factor_setup_required (a team rule)",
     "404": "Not found in your team",
     "409": "Conflicts with the current state",
     "413": "Upload too large",

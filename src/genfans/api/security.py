@@ -6,9 +6,11 @@ from ninja.security import HttpBearer, SessionAuth
 from ninja.security.base import AuthBase
 from ninja.utils import check_csrf
 
+from genfans.accounts.errors import TwoFactorSetupRequired
 from genfans.accounts.models import ApiKey
 from genfans.accounts.selectors import api_key_get_active
 from genfans.accounts.services import api_key_mark_used
+from genfans.accounts.two_factor import two_factor_setup_required
 from genfans.core.errors import PermissionDenied, ValidationError
 from genfans.teams.models import Team, TeamMember
 
@@ -52,6 +54,14 @@ class TeamApiKey(HttpBearer):
         return Caller(team=key.team, user=None, membership=None, api_key=key)
 
 
+def session_two_factor_check(*, user, team) -> None:
+    """A session of a member the team requires two-factor sign-in of, who has not set it up, is
+    403 `two_factor_setup_required`. API keys are not checked: they are the team's machine
+    credentials, not a person's sign-in."""
+    if two_factor_setup_required(user=user, team=team):
+        raise TwoFactorSetupRequired()
+
+
 class SessionTeam(SessionAuth):
     """The signed-in browser session; unsafe methods need the CSRF token (ninja checks it)."""
 
@@ -59,6 +69,7 @@ class SessionTeam(SessionAuth):
         membership = getattr(request, "membership", None)
         if membership is None:
             return None
+        session_two_factor_check(user=request.user, team=membership.team)
         return Caller(team=membership.team, user=request.user, membership=membership)
 
 

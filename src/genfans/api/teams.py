@@ -3,6 +3,7 @@ from datetime import datetime
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from genfans.accounts.two_factor import team_two_factor_require
 from genfans.api.accounts import team_auth, team_caller, user_auth
 from genfans.core.http import client_ip
 from genfans.core.pagination import paginate
@@ -48,12 +49,17 @@ class TeamOut(Schema):
     name: str
     plan: PlanOut
     subscription_status: str
+    two_factor_required: bool
     role: str | None
     members: list[MemberOut]
 
 
 class TeamPatchIn(Schema):
     name: str = Field(max_length=200)
+
+
+class TwoFactorRequirementIn(Schema):
+    required: bool
 
 
 class MemberPage(Schema):
@@ -140,6 +146,7 @@ def team_out(caller) -> dict:
         "name": team.name,
         "plan": team.plan,
         "subscription_status": team.subscription_status,
+        "two_factor_required": team.two_factor_required,
         "role": caller.membership.role if caller.membership else None,
         "members": [member_out(m) for m in member_list_for_team(team=team)],
     }
@@ -156,6 +163,21 @@ def rename_team(request, payload: TeamPatchIn):
     caller = team_caller(request)
     team_rename(
         team=caller.team, user=caller.user, name=payload.name, ip_address=client_ip(request)
+    )
+    return team_out(caller)
+
+
+@router.put("/team/two-factor", response=TeamOut, auth=team_auth)
+def require_two_factor(request, payload: TwoFactorRequirementIn):
+    """Require two-factor sign-in of every member (owners). Members without it then get 403
+    `two_factor_setup_required` on the team's endpoints from a session until they turn it on;
+    API keys keep working. An owner without two-factor sign-in gets 409 `two_factor_not_enabled`."""
+    caller = team_caller(request)
+    team_two_factor_require(
+        team=caller.team,
+        user=caller.user,
+        required=payload.required,
+        ip_address=client_ip(request),
     )
     return team_out(caller)
 

@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     "django_tasks_db",
     # Listed so /api/docs serves Swagger UI from our static files rather than a CDN.
     "ninja",
+    # Two-factor sign-in: TOTP apps, and single-use recovery codes as static tokens.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "genfans.core",
     "genfans.accounts",
     "genfans.teams",
@@ -126,6 +130,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Each wrong code doubles the wait before the next try (1 s, 2 s, 4 s …) per device, so guessing
+# six digits takes centuries; the last accepted time step is kept, so a code is never replayed.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_TOTP_ISSUER = "GenFans"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -26,6 +26,8 @@ class Team(BaseModel):
     )
     trial_ends_at = models.DateTimeField(null=True, blank=True)
     current_period_end = models.DateTimeField(null=True, blank=True)
+    # Members without two-factor sign-in are sent to set it up before they use the team.
+    two_factor_required = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.name
@@ -115,6 +117,10 @@ class Action(models.TextChoices):
     FACE_SWAP = "face_swap", "Face swap"
     CANCEL_JOB = "cancel_job", "Canceled a job"
     SET_SPEND_LIMIT = "set_spend_limit", "Set a spend limit"
+    ENABLE_TWO_FACTOR = "enable_two_factor", "Turned on two-factor sign-in"
+    DISABLE_TWO_FACTOR = "disable_two_factor", "Turned off two-factor sign-in"
+    REGENERATE_RECOVERY_CODES = "regenerate_recovery_codes", "Made new recovery codes"
+    USE_RECOVERY_CODE = "use_recovery_code", "Signed in with a recovery code"
 
 
 class ActivityLog(models.Model):

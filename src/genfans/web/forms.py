@@ -55,6 +55,27 @@ class DeleteAccountForm(forms.Form):
     password = _password("current-password", label="Confirm with your password", help_text=None)
 
 
+def _code(label: str = "Code from your authenticator app"):
+    return forms.CharField(
+        label=label,
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+    )
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = _code()
+
+
+class TwoFactorSignInForm(forms.Form):
+    code = _code("Code from your authenticator app, or a recovery code")
+
+
+class TwoFactorDisableForm(forms.Form):
+    password = _password("current-password", label="Your password", help_text=None)
+    code = _code("A current code (or a recovery code)")
+
+
 class InviteForm(forms.Form):
     email = forms.EmailField(widget=forms.EmailInput(attrs={"placeholder": "teammate@company.com"}))
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)

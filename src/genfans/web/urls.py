@@ -16,6 +16,7 @@ from genfans.web.views.media import media
 urlpatterns = [
     path("", public.landing, name="landing"),
     path("sign-in", auth.sign_in, name="sign-in"),
+    path("sign-in/two-factor", auth.sign_in_two_factor, name="sign-in-two-factor"),
     path("sign-up", auth.sign_up, name="sign-up"),
     path("sign-out", auth.sign_out, name="sign-out"),
     path("dashboard/", dashboard.home, name="dashboard"),
@@ -48,6 +49,7 @@ urlpatterns = [
     path("dashboard/team/switch", team_views.switch, name="team-switch"),
     path("dashboard/team/leave", team_views.leave, name="team-leave"),
     path("dashboard/team/rename", team_views.rename, name="team-rename"),
+    path("dashboard/team/two-factor", team_views.two_factor, name="team-two-factor"),
     path("dashboard/team/invite", team_views.invite, name="team-invite"),
     path(
         "dashboard/team/invitations/<str:invitation_id>/revoke",
@@ -74,6 +76,26 @@ urlpatterns = [
         name="account-sessions",
     ),
     path("dashboard/security/delete", account_views.delete_account, name="account-delete"),
+    path(
+        "dashboard/security/two-factor/start",
+        account_views.two_factor_start,
+        name="account-two-factor-start",
+    ),
+    path(
+        "dashboard/security/two-factor/confirm",
+        account_views.two_factor_confirm_view,
+        name="account-two-factor-confirm",
+    ),
+    path(
+        "dashboard/security/two-factor/disable",
+        account_views.two_factor_disable_view,
+        name="account-two-factor-disable",
+    ),
+    path(
+        "dashboard/security/two-factor/recovery-codes",
+        account_views.recovery_codes_regenerate_view,
+        name="account-recovery-codes",
+    ),
     # Generation and jobs (issue 5)
     path("dashboard/generate", studio_views.generate, name="generate"),
     path("dashboard/generate/estimate", studio_views.generate_estimate, name="generate-estimate"),

@@ -1,4 +1,7 @@
-"""General (name, email) and Security (password, sessions, delete account) pages."""
+"""General (name, email) and Security (password, two-factor sign-in, sessions, delete account)
+pages."""
+
+from base64 import b32encode
 
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
@@ -12,11 +15,28 @@ from genfans.accounts.services import (
     user_sessions_end_others,
     user_update,
 )
+from genfans.accounts.two_factor import (
+    recovery_codes_regenerate,
+    recovery_codes_remaining,
+    two_factor_confirm,
+    two_factor_disable,
+    two_factor_enabled,
+    two_factor_setup_pending,
+    two_factor_setup_required,
+    two_factor_setup_start,
+)
 from genfans.core.errors import DomainError
 from genfans.core.http import client_ip
 from genfans.teams.selectors import membership_list_for_user
 from genfans.web.errors import add_form_error
-from genfans.web.forms import AccountForm, DeleteAccountForm, PasswordChangeForm
+from genfans.web.forms import (
+    AccountForm,
+    DeleteAccountForm,
+    PasswordChangeForm,
+    TwoFactorCodeForm,
+    TwoFactorDisableForm,
+)
+from genfans.web.qr import qr_svg
 
 
 @login_required
@@ -48,11 +68,33 @@ def general(request):
     return render(request, "web/account/general.html", {"form": form}, status=status)
 
 
-def _security(request, status=200, **forms):
+def _two_factor_setup(device) -> dict | None:
+    if device is None:
+        return None
+    secret = b32encode(device.bin_key).decode()
+    return {
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        "uri": device.config_url,
+        "qr": qr_svg(device.config_url),
+    }
+
+
+def _security(request, status=200, recovery_codes=None, **forms):
+    user = request.user
+    enabled = two_factor_enabled(user=user)
     context = {
         "password_form": forms.get("password_form") or PasswordChangeForm(),
         "delete_form": forms.get("delete_form") or DeleteAccountForm(),
-        "owned_teams": [m.team for m in membership_list_for_user(user=request.user) if m.is_owner],
+        "owned_teams": [m.team for m in membership_list_for_user(user=user) if m.is_owner],
+        "two_factor_enabled": enabled,
+        "two_factor_setup": None
+        if enabled
+        else _two_factor_setup(two_factor_setup_pending(user=user)),
+        "two_factor_required_by_team": two_factor_setup_required(user=user, team=request.team),
+        "confirm_form": forms.get("confirm_form") or TwoFactorCodeForm(),
+        "disable_form": forms.get("disable_form") or TwoFactorDisableForm(),
+        "recovery_codes": recovery_codes,
+        "recovery_codes_remaining": recovery_codes_remaining(user=user) if enabled else 0,
     }
     return render(request, "web/account/security.html", context, status=status)
 
@@ -113,3 +155,69 @@ def delete_account(request):
             messages.success(request, "Your account was deleted.")
             return redirect("landing")
     return _security(request, status=400, delete_form=form)
+
+
+@login_required
+@require_POST
+def two_factor_start(request):
+    try:
+        two_factor_setup_start(user=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("/dashboard/security#two-factor")
+
+
+@login_required
+@require_POST
+def two_factor_confirm_view(request):
+    form = TwoFactorCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            codes = two_factor_confirm(
+                user=request.user,
+                code=form.cleaned_data["code"],
+                team=request.team,
+                ip_address=client_ip(request),
+            )
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            messages.success(request, "Two-factor sign-in is on.")
+            # Rendered, not redirected: the codes are shown this once and stored nowhere else.
+            return _security(request, recovery_codes=codes)
+    return _security(request, status=400, confirm_form=form)
+
+
+@login_required
+@require_POST
+def recovery_codes_regenerate_view(request):
+    try:
+        codes = recovery_codes_regenerate(
+            user=request.user, team=request.team, ip_address=client_ip(request)
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("/dashboard/security#two-factor")
+    messages.success(request, "New recovery codes are ready; the old ones no longer work.")
+    return _security(request, recovery_codes=codes)
+
+
+@login_required
+@require_POST
+def two_factor_disable_view(request):
+    form = TwoFactorDisableForm(request.POST)
+    if form.is_valid():
+        try:
+            two_factor_disable(
+                user=request.user,
+                password=form.cleaned_data["password"],
+                code=form.cleaned_data["code"],
+                team=request.team,
+                ip_address=client_ip(request),
+            )
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            messages.success(request, "Two-factor sign-in is off.")
+            return redirect("account-security")
+    return _security(request, status=400, disable_form=form)

@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -22,14 +24,26 @@ from genfans.accounts.services import (
     user_signed_in,
     user_signed_out,
 )
-from genfans.core.errors import DomainError
+from genfans.accounts.sign_in_pending import (
+    sign_in_pending_end,
+    sign_in_pending_start,
+    sign_in_pending_user,
+)
+from genfans.accounts.two_factor import two_factor_enabled, two_factor_verify
+from genfans.core.errors import DomainError, RateLimited
 from genfans.core.http import client_ip
 from genfans.teams.errors import InvitationInvalid
 from genfans.teams.middleware import SESSION_TEAM_KEY
 from genfans.teams.selectors import invitation_get_open, membership_get
 from genfans.teams.services import invitation_accept
 from genfans.web.errors import add_form_error
-from genfans.web.forms import ForgotPasswordForm, ResetPasswordForm, SignInForm, SignUpForm
+from genfans.web.forms import (
+    ForgotPasswordForm,
+    ResetPasswordForm,
+    SignInForm,
+    SignUpForm,
+    TwoFactorSignInForm,
+)
 
 
 def _next_url(request, default: str = "/dashboard/") -> str:
@@ -58,6 +72,9 @@ def sign_in(request):
             add_form_error(form, error)
             status = 429 if isinstance(error, TooManySignInAttempts) else 400
         else:
+            if two_factor_enabled(user=user):
+                sign_in_pending_start(request, user=user)
+                return redirect(f"/sign-in/two-factor?next={quote(_next_url(request))}")
             login(request, user)
             user_signed_in(user=user, ip_address=ip)
             return redirect(_next_url(request))
@@ -66,6 +83,38 @@ def sign_in(request):
     return render(
         request,
         "web/auth/sign_in.html",
+        {"form": form, "next": _next_url(request)},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in_two_factor(request):
+    """The second step for people with two-factor sign-in: the password was right, now a code."""
+    try:
+        user = sign_in_pending_user(request)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("sign-in")
+    form = TwoFactorSignInForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        ip = client_ip(request)
+        try:
+            two_factor_verify(user=user, code=form.cleaned_data["code"], ip_address=ip)
+        except DomainError as error:
+            add_form_error(form, error)
+            status = 429 if isinstance(error, RateLimited) else 400
+        else:
+            sign_in_pending_end(request)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            user_signed_in(user=user, ip_address=ip)
+            return redirect(_next_url(request))
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "web/auth/sign_in_two_factor.html",
         {"form": form, "next": _next_url(request)},
         status=status,
     )

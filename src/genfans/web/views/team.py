@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from genfans.accounts.two_factor import team_two_factor_require
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
 from genfans.credits.spend import team_spend_get
@@ -113,6 +114,21 @@ def invite(request):
         else:
             return _done(request, f"Invitation sent to {invitation.email}.")
     return _render(request, status=200 if request.htmx else 400, invite_form=form)
+
+
+@owner_required
+@require_POST
+def two_factor(request):
+    required = request.POST.get("required") == "on"
+    try:
+        team_two_factor_require(
+            team=request.team, user=request.user, required=required, ip_address=client_ip(request)
+        )
+    except DomainError as error:
+        return _failed(request, error)
+    if required:
+        return _done(request, "Every member now needs two-factor sign-in to use this team.")
+    return _done(request, "Two-factor sign-in is no longer required.")
 
 
 @owner_required
