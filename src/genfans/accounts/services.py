@@ -17,7 +17,6 @@ from genfans.accounts.errors import (
     InvalidCredentials,
     InvalidResetLink,
     InvalidVerificationLink,
-    TooManySignInAttempts,
     VerificationEmailTooSoon,
     WrongPassword,
 )
@@ -149,13 +148,11 @@ def email_verification_resend(*, user: User) -> None:
 def user_authenticate(*, request, email: str, password: str, ip_address: str | None) -> User:
     """Check credentials with throttling of repeated failures (429 once over the limit)."""
     email = (email or "").strip().lower()
-    if throttle.is_throttled(email=email, ip_address=ip_address):
-        raise TooManySignInAttempts()
+    throttle.sign_in_attempt_admit(email=email, ip_address=ip_address)
     user = authenticate(request, username=email, password=password)
     if user is None:
-        throttle.record_failure(email=email, ip_address=ip_address)
         raise InvalidCredentials()
-    throttle.reset(email=email)
+    throttle.sign_in_succeeded(email=email, ip_address=ip_address)
     return user
 
 
@@ -273,7 +270,7 @@ def password_reset_confirm(
     user.session_epoch = F("session_epoch") + 1
     user.save(update_fields=["password", "session_epoch", "updated_at"])
     user.refresh_from_db(fields=["session_epoch"])
-    throttle.reset(email=user.email)
+    throttle.sign_in_budgets_clear(email=user.email)
     activity_record(
         action=Action.RESET_PASSWORD, team=_user_team(user), user=user, ip_address=ip_address
     )

@@ -53,9 +53,12 @@ def error_body(code: str, message: str, **details) -> dict:
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request, exc: DomainError):
-        return api.create_response(
+        response = api.create_response(
             request, error_body(exc.code, exc.message, **exc.details), status=status_for(exc)
         )
+        if isinstance(exc, RateLimited) and "retry_after" in exc.details:
+            response["Retry-After"] = str(exc.details["retry_after"])
+        return response
 
     @api.exception_handler(NinjaValidationError)
     def validation_error(request, exc: NinjaValidationError):

@@ -29,3 +29,8 @@ def env_int(name: str, default: int) -> int:
 def env_float(name: str, default: float) -> float:
     value = os.environ.get(name, "").strip()
     return float(value) if value else default
+
+
+def env_list(name: str) -> list[str]:
+    """A comma-separated list; blanks are dropped."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]

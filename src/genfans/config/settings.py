@@ -1,5 +1,6 @@
 """GenFans settings: every knob comes from the environment (see `.env.example`)."""
 
+import ipaddress
 import os
 import sys
 from urllib.parse import urlparse
@@ -8,7 +9,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from genfans.config.env import BASE_DIR, env_bool, env_float, env_int, env_str
+from genfans.config.env import BASE_DIR, env_bool, env_float, env_int, env_list, env_str
 
 TESTING = "pytest" in sys.modules
 DEBUG = env_bool("DEBUG", default=True)
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "genfans.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "genfans.core.middleware.PermissionsPolicyMiddleware",
@@ -154,6 +156,18 @@ SESSION_COOKIE_SECURE = _base.scheme == "https"
 CSRF_COOKIE_SECURE = _base.scheme == "https"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# The reverse proxies in front of GenFans (addresses or CIDR ranges, comma-separated). Only a
+# request from one of them may say who the client is (X-Forwarded-For, see core/http.py) and
+# that it came over https (X-Forwarded-Proto: core.middleware.TrustedProxyMiddleware drops the
+# header from anyone else). Empty: the peer's own address counts, and no header is believed.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or CIDR range."
+        ) from None
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -246,8 +260,14 @@ TASKS = {
 # Credits, providers, storage and billing knobs, read here so the rest of the code never
 # touches os.environ.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 90)
+# Sign-in attempts per window (see accounts/throttle.py): for one account from one IP, for one
+# account from all IPs, and from one IP across all accounts; past them one attempt per backoff
+# slot, the slots doubling from SIGN_IN_BACKOFF_SECONDS.
 SIGN_IN_MAX_FAILURES = env_int("SIGN_IN_MAX_FAILURES", 5)
-SIGN_IN_LOCKOUT_SECONDS = env_int("SIGN_IN_LOCKOUT_SECONDS", 15 * 60)
+SIGN_IN_ACCOUNT_MAX_FAILURES = env_int("SIGN_IN_ACCOUNT_MAX_FAILURES", 20)
+SIGN_IN_IP_MAX_FAILURES = env_int("SIGN_IN_IP_MAX_FAILURES", 100)
+SIGN_IN_WINDOW_SECONDS = env_int("SIGN_IN_WINDOW_SECONDS", 60 * 60)
+SIGN_IN_BACKOFF_SECONDS = env_int("SIGN_IN_BACKOFF_SECONDS", 30)
 INVITATION_DAYS = 7
 
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
@@ -314,6 +334,7 @@ PERIODIC_TASKS = [
     ("jobs-sweep", 60, "genfans.studio.tasks.jobs_sweep_task"),
     ("tasks-prune", 24 * 60 * 60, "genfans.studio.tasks.task_results_prune_task"),
     ("retention-cleanup", 24 * 60 * 60, "genfans.storage.tasks.retention_cleanup_task"),
+    ("rate-counters-prune", 60 * 60, "genfans.core.tasks.rate_counters_prune_task"),
 ]
 
 AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID")

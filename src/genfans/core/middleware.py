@@ -5,6 +5,8 @@ import re
 
 from django.http import HttpResponseBadRequest, JsonResponse
 
+from genfans.core.http import is_trusted_proxy
+
 # Nothing on our pages uses these; denying them also denies any script or frame that sneaks in.
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
@@ -21,6 +23,19 @@ PERMISSIONS_POLICY = ", ".join(
         "usb",
     )
 )
+
+
+class TrustedProxyMiddleware:
+    """X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER) is believed only from TRUSTED_PROXIES: from
+    anyone else it is dropped before Django reads it, so a client cannot claim https."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not is_trusted_proxy(request.META.get("REMOTE_ADDR")):
+            request.META.pop("HTTP_X_FORWARDED_PROTO", None)
+        return self.get_response(request)
 
 
 class PermissionsPolicyMiddleware:

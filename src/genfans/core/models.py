@@ -12,3 +12,14 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class RateCounter(models.Model):
+    """One rate limit's count in its current window (see `core/ratelimit.py`)."""
+
+    key = models.CharField(max_length=255, primary_key=True)
+    count = models.PositiveIntegerField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"
