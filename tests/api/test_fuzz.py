@@ -2,27 +2,13 @@
 no 5xx anywhere, and every response matches the schema."""
 
 import pytest
-import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from genfans.config.wsgi import application
+from tests.api.fuzzing import schema
 from tests.factories import make_api_key, make_user
 
-schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
-
-
-@pytest.fixture(autouse=True)
-def _keep_test_connection():
-    """Calling the WSGI app directly fires request signals that would close the test's
-    database connection mid-transaction; Django's own test client disconnects them too."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+pytestmark = [pytest.mark.property, pytest.mark.usefixtures("wsgi_app_calls")]
 
 
 @pytest.fixture
