@@ -14,7 +14,7 @@ def test_actions_are_recorded_with_ip(owner_client, team):
         "/api/team/invitations",
         {"email": "a@example.com"},
         content_type=JSON,
-        headers={"X-Forwarded-For": "203.0.113.9"},
+        REMOTE_ADDR="203.0.113.9",
     )
     entry = ActivityLog.objects.get(action="invite_team_member")
     assert entry.ip_address == "203.0.113.9"
