@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 from genfans.core.models import BaseModel
@@ -20,6 +21,10 @@ class Asset(BaseModel):
         "studio.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="assets"
     )
     kind = models.CharField(max_length=16, choices=AssetKind.choices)
+    # Who sent an upload, so their data export can include it; generated files name their job.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     storage_key = models.CharField(max_length=400, unique=True)
     content_type = models.CharField(max_length=100)
     width = models.PositiveIntegerField(null=True, blank=True)
