@@ -28,6 +28,7 @@ def asset_create(
     duration: float | None = None,
     seed: int | None = None,
     expires: bool = True,
+    created_by=None,
 ) -> Asset:
     """Store `content` under a team-scoped key and record it.
 
@@ -49,6 +50,7 @@ def asset_create(
         duration=duration,
         seed=seed,
         expires_at=retention_deadline() if expires else None,
+        created_by=created_by,
     )
 
 

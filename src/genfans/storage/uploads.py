@@ -132,4 +132,5 @@ def upload_create(*, team, user, file) -> Asset:
         content_type=content_type,
         width=width,
         height=height,
+        created_by=user,
     )

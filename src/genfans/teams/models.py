@@ -121,6 +121,7 @@ class Action(models.TextChoices):
     DISABLE_TWO_FACTOR = "disable_two_factor", "Turned off two-factor sign-in"
     REGENERATE_RECOVERY_CODES = "regenerate_recovery_codes", "Made new recovery codes"
     USE_RECOVERY_CODE = "use_recovery_code", "Signed in with a recovery code"
+    EXPORT_DATA = "export_data", "Downloaded their data"
 
 
 class ActivityLog(models.Model):

@@ -55,6 +55,10 @@ class DeleteAccountForm(forms.Form):
     password = _password("current-password", label="Confirm with your password", help_text=None)
 
 
+class DataExportForm(forms.Form):
+    password = _password("current-password", label="Confirm with your password", help_text=None)
+
+
 def _code(label: str = "Code from your authenticator app"):
     return forms.CharField(
         label=label,

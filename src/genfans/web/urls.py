@@ -76,6 +76,7 @@ urlpatterns = [
         name="account-sessions",
     ),
     path("dashboard/security/delete", account_views.delete_account, name="account-delete"),
+    path("dashboard/security/export", account_views.data_export, name="account-export"),
     path(
         "dashboard/security/two-factor/start",
         account_views.two_factor_start,

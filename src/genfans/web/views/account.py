@@ -1,12 +1,15 @@
-"""General (name, email) and Security (password, two-factor sign-in, sessions, delete account)
-pages."""
+"""General (name, email) and Security (password, two-factor sign-in, sessions, download your
+data, delete account) pages."""
 
+import tempfile
 from base64 import b32encode
 
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from genfans.accounts.services import (
@@ -25,12 +28,14 @@ from genfans.accounts.two_factor import (
     two_factor_setup_required,
     two_factor_setup_start,
 )
-from genfans.core.errors import DomainError
+from genfans.core.errors import DomainError, RateLimited
 from genfans.core.http import client_ip
+from genfans.privacy.export import personal_data_export_allow, personal_data_export_write
 from genfans.teams.selectors import membership_list_for_user
 from genfans.web.errors import add_form_error
 from genfans.web.forms import (
     AccountForm,
+    DataExportForm,
     DeleteAccountForm,
     PasswordChangeForm,
     TwoFactorCodeForm,
@@ -85,6 +90,7 @@ def _security(request, status=200, recovery_codes=None, **forms):
     context = {
         "password_form": forms.get("password_form") or PasswordChangeForm(),
         "delete_form": forms.get("delete_form") or DeleteAccountForm(),
+        "export_form": forms.get("export_form") or DataExportForm(),
         "owned_teams": [m.team for m in membership_list_for_user(user=user) if m.is_owner],
         "two_factor_enabled": enabled,
         "two_factor_setup": None
@@ -135,6 +141,35 @@ def sessions_end_others(request):
     update_session_auth_hash(request, user)
     messages.success(request, "Every other session was signed out.")
     return redirect("account-security")
+
+
+@login_required
+@require_POST
+def data_export(request):
+    form = DataExportForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            personal_data_export_allow(
+                user=request.user,
+                password=form.cleaned_data["password"],
+                team=request.team,
+                ip_address=client_ip(request),
+            )
+        except DomainError as error:
+            add_form_error(form, error)
+            status = 429 if isinstance(error, RateLimited) else 400
+        else:
+            # Spooled: a small export stays in memory, a large one goes to a temporary file;
+            # FileResponse closes it (and so removes it) once it is sent.
+            archive = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
+            personal_data_export_write(user=request.user, out=archive)
+            archive.seek(0)
+            filename = f"genfans-data-{timezone.localdate():%Y-%m-%d}.zip"
+            return FileResponse(
+                archive, as_attachment=True, filename=filename, content_type="application/zip"
+            )
+    return _security(request, status=status, export_form=form)
 
 
 @login_required
