@@ -28,6 +28,7 @@ from genfans.billing.errors import (
 from genfans.billing.models import CreditPack, CreditPurchase, PurchaseStatus
 from genfans.billing.services import dev_checkout_enabled, team_stripe_customer_ensure
 from genfans.billing.stripe_objects import ref_id
+from genfans.core.locks import rows_locked
 from genfans.credits.services import credits_grant, credits_refund
 from genfans.teams.activity import activity_record
 from genfans.teams.models import Action, Team
@@ -174,7 +175,7 @@ def _grant(*, team: Team, purchase: CreditPurchase) -> bool:
 def _purchase_for_session(*, team: Team, session: dict) -> CreditPurchase:
     """The session's purchase, locked; recorded from the session's metadata when checkout did
     not get to record it (the customer paid, so it is still granted)."""
-    purchases = CreditPurchase.objects.select_for_update(of=("self",)).select_related("pack")
+    purchases = rows_locked("credit_purchase", CreditPurchase.objects.select_related("pack"))
     purchase = purchases.filter(team=team, stripe_session_id=session["id"]).first()
     if purchase is not None:
         return purchase
@@ -233,10 +234,12 @@ def pack_refund(*, team: Team, charge: dict) -> PackChange:
     written to the activity log. Runs inside the caller's transaction (the webhook's)."""
     payment_intent = ref_id(charge.get("payment_intent"))
     purchase = (
-        CreditPurchase.objects.select_for_update(of=("self",))
-        .select_related("pack")
-        .filter(team=team, stripe_payment_intent_id=payment_intent)
-        .first()
+        rows_locked(
+            "credit_purchase",
+            CreditPurchase.objects.select_related("pack").filter(
+                team=team, stripe_payment_intent_id=payment_intent
+            ),
+        ).first()
         if payment_intent
         else None
     )

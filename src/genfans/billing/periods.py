@@ -19,6 +19,7 @@ from genfans.billing.entitlements import trial_claim
 from genfans.billing.models import Plan, SubscriptionPeriod, TeamBilling
 from genfans.billing.selectors import subscription_ended
 from genfans.billing.stripe_objects import invoice_plan_line, invoice_subscription, timestamp
+from genfans.core.locks import rows_locked
 from genfans.credits.services import (
     credits_plan_end,
     credits_plan_period_start,
@@ -118,7 +119,7 @@ def _period_open(*, team, billing, invoice, plan, start, end) -> Granted:
 def _period_change(*, team, invoice, plan, at) -> Granted:
     subscription_id, _ = invoice_subscription(invoice)
     period = (
-        SubscriptionPeriod.objects.select_for_update()
+        rows_locked("subscription_period", SubscriptionPeriod.objects.all())
         .filter(subscription_id=subscription_id, period_start__lte=at)
         .filter(Q(period_end__isnull=True) | Q(period_end__gt=at))
         .first()

@@ -29,6 +29,7 @@ from genfans.billing.stripe_objects import (
     subscription_cancels_at,
     subscription_state_from_stripe,
 )
+from genfans.core.locks import rows_locked
 from genfans.core.transactions import enqueue_on_commit
 from genfans.teams.activity import activity_record
 from genfans.teams.models import Action, Role, SubscriptionStatus, Team
@@ -47,7 +48,7 @@ KEEP: Any = object()  # "leave this field as it is" (None is a real value for da
 def team_billing_lock(*, team: Team) -> TeamBilling:
     """The team's billing row, created on first use, locked for the caller's transaction."""
     TeamBilling.objects.get_or_create(team=team)
-    return TeamBilling.objects.select_for_update().get(team=team)
+    return rows_locked("team_billing", TeamBilling.objects.filter(team=team)).get()
 
 
 def subscription_apply(
@@ -70,7 +71,8 @@ def subscription_apply(
     status changes. When the Stripe links change, events parked for want of a team are
     reprocessed after commit. Returns whether anything changed.
     """
-    locked = Team.objects.select_for_update().select_related("plan").get(pk=team.pk)
+    # FOR UPDATE OF the team only: the plan row is shared by every team of the plan.
+    locked = rows_locked("team", Team.objects.select_related("plan").filter(pk=team.pk)).get()
     before_plan, before_status = locked.plan, locked.subscription_status
     wanted: dict[str, Any] = {
         "plan": plan,
@@ -132,7 +134,7 @@ def team_stripe_customer_ensure(*, team: Team, user) -> str:
         email=getattr(user, "email", ""), name=team.name, team_id=str(team.pk)
     )
     with transaction.atomic():
-        locked = Team.objects.select_for_update().get(pk=team.pk)
+        locked = rows_locked("team", Team.objects.filter(pk=team.pk)).get()
         if locked.stripe_customer_id:  # a concurrent checkout linked one first
             team.stripe_customer_id = locked.stripe_customer_id
             return locked.stripe_customer_id

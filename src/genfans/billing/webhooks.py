@@ -42,6 +42,7 @@ from genfans.billing.stripe_objects import (
     timestamp,
 )
 from genfans.billing.stripe_schema import event_problem
+from genfans.core.locks import rows_locked
 from genfans.teams.models import SubscriptionStatus, Team
 
 logger = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ def _malformed_store(*, payload: bytes, data, problem: str) -> StripeEvent:
 def stripe_event_process(*, event_id) -> StripeEvent:
     """Process a stored event unless that was done already; record status and error."""
     with transaction.atomic(durable=True):
-        event = StripeEvent.objects.select_for_update().get(pk=event_id)
+        event = rows_locked("stripe_event", StripeEvent.objects.filter(pk=event_id)).get()
         if event.status in DONE:
             return event
         event.attempts += 1

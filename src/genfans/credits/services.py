@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from genfans.core.errors import ValidationError
+from genfans.core.locks import lock_noted, rows_locked
 from genfans.credits.errors import InsufficientCredits
 from genfans.credits.models import (
     CreditBalance,
@@ -52,10 +53,10 @@ def _balance_create(*, team_id) -> None:
 def _balance_locked(*, team_id) -> CreditBalance:
     """The team's balance row under `SELECT … FOR UPDATE`, created on first use: for the
     services that must read it before deciding what to write."""
-    balance = CreditBalance.objects.select_for_update().filter(team_id=team_id).first()
+    balance = rows_locked("balance", CreditBalance.objects.filter(team_id=team_id)).first()
     if balance is None:
         _balance_create(team_id=team_id)
-        balance = CreditBalance.objects.select_for_update().get(team_id=team_id)
+        balance = rows_locked("balance", CreditBalance.objects.filter(team_id=team_id)).get()
     return balance
 
 
@@ -160,6 +161,7 @@ def _apply(*, team_id, rows: list[CreditTransaction]) -> bool:
     they do not fit it (the balance would go below zero)."""
     for row in rows:
         row.team_id = team_id
+    lock_noted("balance")  # the UPDATE takes the balance row's lock
     apply = (
         _apply_in_one_statement if connection.vendor == "postgresql" else _apply_in_two_statements
     )
@@ -193,6 +195,7 @@ def credits_reserve(*, team, job, amount: int) -> None:
         with transaction.atomic():
             # The reservation first: its job is unique, so a replay stops here, before the
             # balance.
+            lock_noted("reservation")
             reservation = CreditReservation.objects.create(team_id=team.pk, job=job, amount=amount)
             # Read under the lock: how much of the hold is plan credits depends on the balance.
             balance = _balance_locked(team_id=team.pk)
@@ -225,6 +228,7 @@ def _resolve(*, job, status: str, charge: int | None) -> int:
     with transaction.atomic(savepoint=False):
         # Whoever changes the reservation from pending resolves it; the others change nothing.
         # Raw for RETURNING: what it held comes back without a query before the update.
+        lock_noted("reservation")
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {connection.ops.quote_name(CreditReservation._meta.db_table)} "

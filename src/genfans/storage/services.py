@@ -1,6 +1,8 @@
 """Writes of stored assets."""
 
+import logging
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,9 +13,72 @@ from django.utils import timezone
 from genfans.storage.keys import asset_key
 from genfans.storage.models import Asset
 
+logger = logging.getLogger(__name__)
+
 
 def retention_deadline(*, now=None):
     return (now or timezone.now()) + timedelta(days=settings.RETENTION_DAYS)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file written to storage that no row points to yet (`asset_record` makes it an asset)."""
+
+    id: uuid.UUID
+    key: str
+    size: int
+
+
+def asset_file_save(*, team, kind: str, content: bytes, content_type: str) -> StoredFile:
+    """Write `content` under a fresh team-scoped key. Storage I/O: call it before the
+    transaction that records the asset, never while that transaction holds a lock."""
+    asset_id = uuid.uuid4()
+    key = asset_key(team_id=team.id, kind=kind, asset_id=asset_id, content_type=content_type)
+    return StoredFile(
+        id=asset_id, key=default_storage.save(key, ContentFile(content)), size=len(content)
+    )
+
+
+def asset_files_forget(stored) -> None:
+    """Delete files whose rows were never recorded (the transaction rolled back or found
+    nothing to do). Best effort: a file left behind is an orphan no row points to."""
+    for file in stored:
+        try:
+            default_storage.delete(file.key)
+        except Exception:  # noqa: BLE001 - any backend's error; the orphan is harmless
+            logger.warning("could not delete unrecorded file %s", file.key, exc_info=True)
+
+
+def asset_record(
+    *,
+    team,
+    stored: StoredFile,
+    kind: str,
+    content_type: str,
+    job=None,
+    width: int | None = None,
+    height: int | None = None,
+    duration: float | None = None,
+    seed: int | None = None,
+    expires: bool = True,
+    created_by=None,
+) -> Asset:
+    """The row of a file `asset_file_save` wrote, inside the caller's transaction (no I/O)."""
+    return Asset.objects.create(
+        id=stored.id,
+        team=team,
+        job=job,
+        kind=kind,
+        storage_key=stored.key,
+        content_type=content_type,
+        width=width,
+        height=height,
+        bytes=stored.size,
+        duration=duration,
+        seed=seed,
+        expires_at=retention_deadline() if expires else None,
+        created_by=created_by,
+    )
 
 
 def asset_create(
@@ -33,23 +98,20 @@ def asset_create(
     """Store `content` under a team-scoped key and record it.
 
     Runs inside the caller's transaction. The file is written first: if that transaction
-    rolls back, the file is an orphan that no row points to, which is harmless."""
-    asset_id = uuid.uuid4()
-    key = asset_key(team_id=team.id, kind=kind, asset_id=asset_id, content_type=content_type)
-    stored_key = default_storage.save(key, ContentFile(content))
-    return Asset.objects.create(
-        id=asset_id,
+    rolls back, the file is an orphan that no row points to, which is harmless. It writes to
+    storage: a caller holding row locks writes with `asset_file_save` first instead."""
+    stored = asset_file_save(team=team, kind=kind, content=content, content_type=content_type)
+    return asset_record(
         team=team,
-        job=job,
+        stored=stored,
         kind=kind,
-        storage_key=stored_key,
         content_type=content_type,
+        job=job,
         width=width,
         height=height,
-        bytes=len(content),
         duration=duration,
         seed=seed,
-        expires_at=retention_deadline() if expires else None,
+        expires=expires,
         created_by=created_by,
     )
 

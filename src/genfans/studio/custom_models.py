@@ -13,6 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from genfans.core.errors import ValidationError
+from genfans.core.locks import rows_locked
 from genfans.core.text import text_line
 from genfans.studio.errors import ModelBusy
 from genfans.studio.models import (
@@ -155,7 +156,7 @@ def custom_model_archive(*, team, model_id) -> CustomModel:
     """An archived model cannot generate, and its files expire like any other output.
     Archiving twice changes nothing; a model still training must be canceled first."""
     model = custom_model_get_for_team(team=team, model_id=model_id)
-    model = CustomModel.objects.select_for_update().get(pk=model.pk)
+    model = rows_locked("custom_model", CustomModel.objects.filter(pk=model.pk)).get()
     if model.status == CustomModelStatus.ARCHIVED:
         return custom_model_get_for_team(team=team, model_id=model.pk)
     if ModelVersion.objects.filter(model=model, status=ModelVersionStatus.TRAINING).exists():

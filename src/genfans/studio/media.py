@@ -6,6 +6,7 @@ uploaded photo) onto a target photo. The sandbox renders both for real from our 
 so it gets their storage keys besides the URLs a remote provider fetches.
 """
 
+import dataclasses
 import io
 import logging
 from typing import Any
@@ -18,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 
 from genfans.billing import entitlements
 from genfans.core.errors import NotFound
+from genfans.core.locks import rows_locked
 from genfans.core.transactions import call_on_commit
 from genfans.storage.models import Asset, AssetKind
 from genfans.storage.urls import asset_url
@@ -146,31 +148,29 @@ def video_probe(content: bytes) -> tuple[float | None, int | None, int | None]:
         return None, None, None
 
 
-def on_video_succeeded(job: Job, *, assets, artefacts) -> None:
-    """Providers do not always say how long the clip is: read it from the file."""
-    for asset in assets:
-        if asset.kind != AssetKind.VIDEO or (asset.duration and asset.width):
-            continue
-        with default_storage.open(asset.storage_key, "rb") as handle:
-            seconds, width, height = video_probe(handle.read())
-        Asset.objects.filter(pk=asset.pk).update(
-            duration=asset.duration or seconds or float(job.params["duration_s"]),
-            width=asset.width or width,
-            height=asset.height or height,
-        )
+def video_measure(job: Job, output, content: bytes):
+    """Providers do not always say how long the clip is: read it from the downloaded bytes
+    (before the job's transaction, never from storage under its locks)."""
+    if output.kind != AssetKind.VIDEO or (output.duration and output.width):
+        return output
+    seconds, width, height = video_probe(content)
+    return dataclasses.replace(
+        output,
+        duration=output.duration or seconds or float(job.params["duration_s"]),
+        width=output.width or width,
+        height=output.height or height,
+    )
 
 
-def on_image_succeeded(job: Job, *, assets, artefacts) -> None:
-    """Not every provider reports an image's size: read it from the file."""
-    for asset in assets:
-        if asset.kind != AssetKind.IMAGE or asset.width:
-            continue
-        try:
-            with default_storage.open(asset.storage_key, "rb") as handle:
-                width, height = Image.open(handle).size
-        except (OSError, UnidentifiedImageError):
-            continue
-        Asset.objects.filter(pk=asset.pk).update(width=width, height=height)
+def image_measure(job: Job, output, content: bytes):
+    """Not every provider reports an image's size: read it from the downloaded bytes."""
+    if output.kind != AssetKind.IMAGE or output.width:
+        return output
+    try:
+        width, height = Image.open(io.BytesIO(content)).size
+    except (OSError, UnidentifiedImageError):
+        return output
+    return dataclasses.replace(output, width=width, height=height)
 
 
 # --- face swap ------------------------------------------------------------------------------
@@ -233,9 +233,12 @@ def gallery_asset_delete(*, team, asset_id) -> Asset:
     """Hide the asset now and delete its file after commit; a second delete is not found."""
     asset_uuid = operations._uuid_or_none(asset_id)
     asset = (
-        Asset.objects.select_for_update()
-        .filter(team=team, pk=asset_uuid, kind__in=GALLERY_KINDS, deleted_at__isnull=True)
-        .first()
+        rows_locked(
+            "asset",
+            Asset.objects.filter(
+                team=team, pk=asset_uuid, kind__in=GALLERY_KINDS, deleted_at__isnull=True
+            ),
+        ).first()
         if asset_uuid
         else None
     )
@@ -258,5 +261,5 @@ operations.PREPARERS[JobType.VIDEO_GENERATION] = prepare_video_generation
 operations.PREPARERS[JobType.FACE_SWAP] = prepare_face_swap
 operations.INPUTS[JobType.VIDEO_GENERATION] = video_generation_input
 operations.INPUTS[JobType.FACE_SWAP] = face_swap_input
-operations.ON_SUCCEEDED[JobType.VIDEO_GENERATION] = on_video_succeeded
-operations.ON_SUCCEEDED[JobType.FACE_SWAP] = on_image_succeeded
+operations.MEASURES[JobType.VIDEO_GENERATION] = video_measure
+operations.MEASURES[JobType.FACE_SWAP] = image_measure

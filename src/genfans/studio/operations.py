@@ -177,14 +177,42 @@ def _nothing(job, **kwargs) -> None:
     """Image generation needs no bookkeeping beyond the job and its assets."""
 
 
+# Storage I/O a job type needs, run by the job engine BEFORE its transactions (which hold the
+# slot and balance locks): `stage` writes the files a submit records (training's zip),
+# `measure` reads what a provider did not report off an output's bytes (a video's length).
+STAGES: dict[str, Any] = {}
+MEASURES: dict[str, Any] = {}
+
 # Hooks that run inside the job engine's transactions (custom models track training here).
+# They do no storage or provider I/O: what they record was staged or measured beforehand.
 ON_SUBMITTED: dict[str, Any] = {}
 ON_SUCCEEDED: dict[str, Any] = {}
 ON_FAILED: dict[str, Any] = {}
 
 
-def on_submitted(job) -> None:
-    ON_SUBMITTED.get(job.type, _nothing)(job)
+def stage(*, job_type: str, team, prepared: Prepared) -> dict[str, Any]:
+    """Files the submit will record, written before its transaction ({} for most types)."""
+    staging = STAGES.get(job_type)
+    return staging(team=team, prepared=prepared) if staging else {}
+
+
+def staged_files(staged: dict[str, Any]) -> list:
+    """The files in `staged`, to delete when the submit that was to record them does not."""
+    from genfans.storage.services import StoredFile
+
+    return [value for value in staged.values() if isinstance(value, StoredFile)]
+
+
+def measure(job, output, content: bytes):
+    """`output` with what its bytes say and the provider did not (storage is not touched)."""
+    measuring = MEASURES.get(job.type)
+    return measuring(job, output, content) if measuring else output
+
+
+def on_submitted(job, *, staged: dict[str, Any]) -> None:
+    hook = ON_SUBMITTED.get(job.type)
+    if hook is not None:
+        hook(job, staged=staged)
 
 
 def on_succeeded(job, *, assets, artefacts) -> None:

@@ -22,13 +22,21 @@ from django.utils import timezone
 
 from genfans.billing.selectors import plan_effective_for_team
 from genfans.core.errors import NotFound
+from genfans.core.locks import lock_noted, rows_locked
 from genfans.core.transactions import call_on_commit
 from genfans.credits import calculator
+from genfans.credits.errors import InsufficientCredits
+from genfans.credits.selectors import credits_balance_get
 from genfans.credits.services import credits_capture, credits_release, credits_reserve
 from genfans.credits.spend import spend_limit_check
 from genfans.providers.base import ProviderError, ProviderOutput, ProviderRequest, ProviderState
 from genfans.providers.registry import endpoint_for, provider_get, provider_name_for
-from genfans.storage.services import asset_create, retention_deadline
+from genfans.storage.services import (
+    asset_file_save,
+    asset_files_forget,
+    asset_record,
+    retention_deadline,
+)
 from genfans.studio import operations
 from genfans.studio.errors import IdempotencyKeyReused, JobNotCancellable, TooManyQueuedJobs
 from genfans.studio.models import ACTIVE_STATUSES, Job, JobStatus, JobType, TeamSlots
@@ -64,7 +72,7 @@ def _poll_delay(provider) -> timedelta:
 
 def _slots_locked(team) -> TeamSlots:
     TeamSlots.objects.get_or_create(team=team)
-    return TeamSlots.objects.select_for_update().get(team=team)
+    return rows_locked("slots", TeamSlots.objects.filter(team=team)).get()
 
 
 # --- submit -------------------------------------------------------------------------------
@@ -84,8 +92,28 @@ def job_submit(
 
     A retried request with the same Idempotency-Key returns the first job and reserves once.
     `api_key` is the key the request came with: the job counts against its spend limit."""
+    plan = plan_effective_for_team(team=team)
+    prepared = operations.prepare(job_type=job_type, plan=plan, team=team, raw=params)
+    estimate = calculator.estimate(operation=job_type, params=prepared.pricing)
+    if job_type in operations.STAGES:
+        existing = _admission_precheck(
+            team=team,
+            user=user,
+            api_key=api_key,
+            job_type=job_type,
+            params=params,
+            plan=plan,
+            amount=estimate.credits,
+            idempotency_key=idempotency_key,
+        )
+        if existing is not None:
+            return existing
+    # Storage I/O (training's zip) before the transaction, which holds the slot and balance
+    # locks; the files are deleted again unless the job that records them commits.
+    staged = operations.stage(job_type=job_type, team=team, prepared=prepared)
+    recorded = False
     try:
-        return _job_submit(
+        job, recorded = _job_submit(
             team=team,
             user=user,
             job_type=job_type,
@@ -93,7 +121,12 @@ def job_submit(
             idempotency_key=idempotency_key,
             ip_address=ip_address,
             api_key=api_key,
+            plan=plan,
+            prepared=prepared,
+            estimate=estimate,
+            staged=staged,
         )
+        return job
     except IntegrityError:
         # Two requests with one key raced past the lookup; the loser answers with the winner.
         if idempotency_key:
@@ -101,6 +134,28 @@ def job_submit(
             if existing is not None:
                 return _same_request_or_conflict(existing, job_type, params)
         raise
+    finally:
+        if staged and not recorded:
+            asset_files_forget(operations.staged_files(staged))
+
+
+def _admission_precheck(
+    *, team, user, api_key, job_type, params, plan, amount, idempotency_key
+) -> Job | None:
+    """Before a submit stages files (zips photos), the checks that would refuse it anyway, so a
+    replay, a full queue, a spend cap or too few credits touch no storage. Unlocked reads: the
+    submit's transaction checks all of them again under the slot and balance locks."""
+    if idempotency_key:
+        existing = Job.objects.filter(team=team, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _same_request_or_conflict(existing, job_type, params)
+    if Job.objects.filter(team=team, status=JobStatus.QUEUED).count() >= plan.max_queued_jobs:
+        raise TooManyQueuedJobs(limit=plan.max_queued_jobs)
+    spend_limit_check(team=team, user=user, api_key=api_key, amount=amount)
+    available = credits_balance_get(team=team).available
+    if available < amount:
+        raise InsufficientCredits(needed=amount, available=available)
+    return None
 
 
 def _same_request_or_conflict(job: Job, job_type: str, raw: dict[str, Any]) -> Job:
@@ -110,16 +165,27 @@ def _same_request_or_conflict(job: Job, job_type: str, raw: dict[str, Any]) -> J
 
 
 @transaction.atomic(durable=True)
-def _job_submit(*, team, user, job_type, params, idempotency_key, ip_address, api_key) -> Job:
-    plan = plan_effective_for_team(team=team)
-    prepared = operations.prepare(job_type=job_type, plan=plan, team=team, raw=params)
-    estimate = calculator.estimate(operation=job_type, params=prepared.pricing)
+def _job_submit(
+    *,
+    team,
+    user,
+    job_type,
+    params,
+    idempotency_key,
+    ip_address,
+    api_key,
+    plan,
+    prepared,
+    estimate,
+    staged,
+) -> tuple[Job, bool]:
+    """The job, and whether this call created it (a replay answers with the first one)."""
     # The slot row serialises a team's submits: the queue limit and the key check are exact.
     slots = _slots_locked(team)
     if idempotency_key:
         existing = Job.objects.filter(team=team, idempotency_key=idempotency_key).first()
         if existing is not None:
-            return _same_request_or_conflict(existing, job_type, params)
+            return _same_request_or_conflict(existing, job_type, params), False
     queued = Job.objects.filter(team=team, status=JobStatus.QUEUED).count()
     if queued >= plan.max_queued_jobs:
         raise TooManyQueuedJobs(limit=plan.max_queued_jobs)
@@ -142,7 +208,7 @@ def _job_submit(*, team, user, job_type, params, idempotency_key, ip_address, ap
         idempotency_key=idempotency_key,
     )
     credits_reserve(team=team, job=job, amount=estimate.credits)
-    operations.on_submitted(job)
+    operations.on_submitted(job, staged=staged)
     activity_record(
         action=ACTIONS[job_type],
         team=team,
@@ -156,7 +222,7 @@ def _job_submit(*, team, user, job_type, params, idempotency_key, ip_address, ap
     # dispatch task now would find nothing to do.
     if slots.used < plan.max_concurrent_jobs and queued == 0:
         team_dispatch_on_commit(team_id=team.pk, priority=plan.queue_priority)
-    return job
+    return job, True
 
 
 # --- start --------------------------------------------------------------------------------
@@ -172,13 +238,14 @@ def _start_next(*, team) -> Job | None:
         return None
     plan = plan_effective_for_team(team=team)
     TeamSlots.objects.get_or_create(team=team)
+    lock_noted("slots")
     taken = TeamSlots.objects.filter(team=team, used__lt=plan.max_concurrent_jobs).update(
         used=F("used") + 1
     )
     if not taken:
         return None
     now = timezone.now()
-    job = waiting.select_for_update(skip_locked=True).order_by("-priority", "created_at").first()
+    job = rows_locked("job", waiting.order_by("-priority", "created_at"), skip_locked=True).first()
     started = job is not None and Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
         status=JobStatus.RUNNING, started_at=now, next_attempt_at=now, lease_until=None
     )
@@ -190,6 +257,7 @@ def _start_next(*, team) -> Job | None:
 
 
 def _slot_give_back(*, team_id) -> None:
+    lock_noted("slots")
     TeamSlots.objects.filter(team_id=team_id, used__gt=0).update(used=F("used") - 1)
 
 
@@ -315,18 +383,46 @@ def _complete(job: Job, provider, status) -> None:
         _retry_or_fail(job, exc)
         return
     try:
-        job_finish(
-            job_id=job.pk, outputs=list(zip(delivered, contents, strict=True)), status=status
-        )
+        job_finish(job=job, outputs=list(zip(delivered, contents, strict=True)), status=status)
     except Exception as exc:  # noqa: BLE001 - any storage backend's error; job_finish is atomic
         logger.exception("job %s: storing outputs failed", job.pk)
         _retry_or_fail(job, exc)
 
 
-@transaction.atomic(durable=True)
-def job_finish(*, job_id, outputs: list[tuple[ProviderOutput, bytes]], status) -> bool:
+def job_finish(*, job: Job, outputs: list[tuple[ProviderOutput, bytes]], status) -> bool:
     """Store the outputs, charge what was delivered, release the rest, free the slot and start
-    the team's next job: all or nothing, once."""
+    the team's next job: all or nothing, once.
+
+    The files are measured and written first, outside any transaction (storage I/O never runs
+    under the slot or balance lock); one transaction then records them and moves the job and
+    its credits, conditionally on the job still running. Files it did not record (it rolled
+    back, or a duplicate finish found nothing to do) are deleted again; a crash in between
+    leaves orphans no row points to, and the lease hands the job to the next worker."""
+    measured = [(operations.measure(job, output, content), content) for output, content in outputs]
+    stored = []
+    try:
+        for output, content in measured:
+            stored.append(
+                asset_file_save(
+                    team=job.team,
+                    kind=output.kind,
+                    content=content,
+                    content_type=output.content_type,
+                )
+            )
+        finished = _job_finish(
+            job_id=job.pk, outputs=list(zip(measured, stored, strict=True)), status=status
+        )
+    except BaseException:
+        asset_files_forget(stored)
+        raise
+    if not finished:
+        asset_files_forget(stored)
+    return finished
+
+
+@transaction.atomic(durable=True)
+def _job_finish(*, job_id, outputs, status) -> bool:
     now = timezone.now()
     finished = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
         status=JobStatus.SUCCEEDED,
@@ -342,18 +438,18 @@ def job_finish(*, job_id, outputs: list[tuple[ProviderOutput, bytes]], status) -
         return False
     job = Job.objects.select_related("team", "team__plan").get(pk=job_id)
     assets = [
-        asset_create(
+        asset_record(
             team=job.team,
+            stored=stored,
             job=job,
             kind=output.kind,
-            content=content,
             content_type=output.content_type,
             width=output.width,
             height=output.height,
             duration=output.duration,
             seed=output.seed,
         )
-        for output, content in outputs
+        for (output, _), stored in outputs
     ]
     delivered = sum(1 for asset in assets if asset.kind in ("image", "video"))
     cost = calculator.estimate(
@@ -496,7 +592,7 @@ def team_slots_repair() -> int:
     repaired = 0
     for team_id in TeamSlots.objects.values_list("team_id", flat=True):
         with transaction.atomic():
-            slots = TeamSlots.objects.select_for_update().get(team_id=team_id)
+            slots = rows_locked("slots", TeamSlots.objects.filter(team_id=team_id)).get()
             running = Job.objects.filter(team_id=team_id, status=JobStatus.RUNNING).count()
             if slots.used != running:
                 TeamSlots.objects.filter(team_id=team_id).update(used=running)

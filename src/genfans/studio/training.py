@@ -18,9 +18,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from genfans.catalog.models import ReferenceModel
 from genfans.core.errors import NotFound
+from genfans.core.locks import rows_locked
 from genfans.core.text import text_line
 from genfans.storage.models import Asset, AssetKind
-from genfans.storage.services import asset_create, retention_deadline
+from genfans.storage.services import (
+    StoredFile,
+    asset_file_save,
+    asset_record,
+    retention_deadline,
+)
 from genfans.storage.urls import asset_url
 from genfans.studio import operations
 from genfans.studio.errors import InvalidJobParams, ModelBusy, ModelNotReady
@@ -133,11 +139,12 @@ def prepare_model_creation(*, plan, team, raw: dict[str, Any]) -> operations.Pre
     )
 
 
-def _pack(*, job: Job, photos: list[Asset], captions: dict | None = None) -> Asset:
+def _pack(*, team, photos: list[Asset], captions: dict | None = None) -> StoredFile:
     """The photos as one zip at a URL the provider can fetch (fal's `images_data_url`).
 
     A photo may carry a caption: a text file of the same name, which fal's trainer reads
-    instead of captioning the photo itself."""
+    instead of captioning the photo itself. Storage I/O (up to 30 reads and a write): run
+    before the submit's transaction, which records the file as the version's archive."""
     captions = captions or {}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -147,19 +154,17 @@ def _pack(*, job: Job, photos: list[Asset], captions: dict | None = None) -> Ass
                 archive.writestr(f"{index:02d}.{extension}", handle.read())
             if photo.pk in captions:
                 archive.writestr(f"{index:02d}.txt", captions[photo.pk])
-    # An input, not an output: the version points at it, the job's outputs stay the weights.
-    return asset_create(
-        team=job.team,
-        kind=AssetKind.ARCHIVE,
-        content=buffer.getvalue(),
-        content_type="application/zip",
+    return asset_file_save(
+        team=team, kind=AssetKind.ARCHIVE, content=buffer.getvalue(), content_type=ARCHIVE_TYPE
     )
 
 
+ARCHIVE_TYPE = "application/zip"
 THUMBNAIL_SIZE = (384, 512)
+THUMBNAIL_TYPE = "image/jpeg"
 
 
-def _thumbnail(*, team, photo: Asset) -> Asset | None:
+def _thumbnail(*, team, photo: Asset) -> StoredFile | None:
     """A small 3:4 copy of the cover for cards, so lists never load full-size photos."""
     try:
         with default_storage.open(photo.storage_key, "rb") as handle:
@@ -168,11 +173,24 @@ def _thumbnail(*, team, photo: Asset) -> Asset | None:
         return None
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=85)
-    return asset_create(
+    return asset_file_save(
+        team=team, kind=AssetKind.THUMBNAIL, content=buffer.getvalue(), content_type=THUMBNAIL_TYPE
+    )
+
+
+def _archive_record(*, team, stored: StoredFile) -> Asset:
+    # An input, not an output: the version points at it, the job's outputs stay the weights.
+    return asset_record(team=team, stored=stored, kind=AssetKind.ARCHIVE, content_type=ARCHIVE_TYPE)
+
+
+def _thumbnail_record(*, team, stored: StoredFile | None) -> Asset | None:
+    if stored is None:
+        return None
+    return asset_record(
         team=team,
+        stored=stored,
         kind=AssetKind.THUMBNAIL,
-        content=buffer.getvalue(),
-        content_type="image/jpeg",
+        content_type=THUMBNAIL_TYPE,
         width=THUMBNAIL_SIZE[0],
         height=THUMBNAIL_SIZE[1],
         expires=False,
@@ -184,17 +202,30 @@ def _remember(job: Job, **values) -> None:
     Job.objects.filter(pk=job.pk).update(params=job.params)
 
 
-def on_model_creation_submitted(job: Job) -> None:
+def _photos_in_order(ids: list[str]) -> list[Asset]:
+    photos = list(Asset.objects.filter(pk__in=ids))
+    photos.sort(key=lambda a: ids.index(str(a.pk)))
+    return photos
+
+
+def stage_model_creation(*, team, prepared: operations.Prepared) -> dict[str, Any]:
+    """Before the submit's transaction: the cover's thumbnail and the photos' zip."""
+    photos = _photos_in_order(prepared.params["upload_ids"])
+    staged: dict[str, Any] = {"archive": _pack(team=team, photos=photos)}
+    staged["thumbnail"] = _thumbnail(team=team, photo=photos[0])
+    return staged
+
+
+def on_model_creation_submitted(job: Job, *, staged: dict[str, Any]) -> None:
     params = job.params
-    photos = list(Asset.objects.filter(pk__in=params["upload_ids"]))
-    photos.sort(key=lambda a: params["upload_ids"].index(str(a.pk)))
+    photos = _photos_in_order(params["upload_ids"])
     model = CustomModel.objects.create(
         team=job.team,
         reference_model_id=params["reference_model_id"],
         name=params["name"],
         trigger_word=params["trigger_word"],
         cover=photos[0],
-        thumbnail=_thumbnail(team=job.team, photo=photos[0]),
+        thumbnail=_thumbnail_record(team=job.team, stored=staged["thumbnail"]),
         created_by=job.user,
     )
     version = ModelVersion.objects.create(
@@ -202,7 +233,7 @@ def on_model_creation_submitted(job: Job) -> None:
         number=1,
         kind=ModelVersionKind.CREATION,
         trigger_word=params["trigger_word"],
-        archive=_pack(job=job, photos=photos),
+        archive=_archive_record(team=job.team, stored=staged["archive"]),
         job=job,
         created_by=job.user,
     )
@@ -247,21 +278,44 @@ def prepare_model_refinement(*, plan, team, raw: dict[str, Any]) -> operations.P
     )
 
 
-def on_model_refinement_submitted(job: Job) -> None:
+def _refinement_photos(*, model: CustomModel, parent: ModelVersion, params) -> tuple[list, dict]:
+    """The parent's photos and the new ones, and their captions: the instructions reach the
+    trainer as the captions of the new photos (of every photo when none are new), so the
+    trigger word learns what should change."""
+    new_photos = _photos_in_order(params["upload_ids"])
+    photos = [*parent.training_images.order_by("created_at"), *new_photos]
+    caption = f"{model.trigger_word}, {params['instructions']}"
+    return photos, {photo.pk: caption for photo in (new_photos or photos)}
+
+
+def stage_model_refinement(*, team, prepared: operations.Prepared) -> dict[str, Any]:
+    """Before the submit's transaction: the zip of the parent's photos and the new ones. The
+    submit checks, under the model's lock, that the parent is still the current version."""
+    model = CustomModel.objects.select_related("current_version").get(
+        pk=prepared.params["custom_model_id"]
+    )
+    parent = model.current_version
+    photos, captions = _refinement_photos(model=model, parent=parent, params=prepared.params)
+    return {
+        "parent_id": parent.pk,
+        "archive": _pack(team=team, photos=photos, captions=captions),
+    }
+
+
+def on_model_refinement_submitted(job: Job, *, staged: dict[str, Any]) -> None:
     params = job.params
     # The model row serialises a model's refinements: one at a time, numbers without gaps.
-    model = CustomModel.objects.select_for_update().get(pk=params["custom_model_id"])
+    model = rows_locked(
+        "custom_model", CustomModel.objects.filter(pk=params["custom_model_id"])
+    ).get()
     if not model.can_generate:
         raise ModelNotReady(status=model.status)
     if model.versions.filter(status=ModelVersionStatus.TRAINING).exists():
         raise ModelBusy()
+    if model.current_version_id != staged["parent_id"]:
+        raise ModelBusy()  # a refinement finished since the zip was made: submit again
     parent = model.current_version
-    new_photos = list(Asset.objects.filter(pk__in=params["upload_ids"]))
-    photos = [*parent.training_images.order_by("created_at"), *new_photos]
-    # The instructions reach the trainer as the captions of the new photos (of every photo
-    # when none are new), so the trigger word learns what should change.
-    caption = f"{model.trigger_word}, {params['instructions']}"
-    captions = {photo.pk: caption for photo in (new_photos or photos)}
+    photos, _ = _refinement_photos(model=model, parent=parent, params=params)
     number = (model.versions.aggregate(top=Max("number"))["top"] or 0) + 1
     version = ModelVersion.objects.create(
         model=model,
@@ -270,7 +324,7 @@ def on_model_refinement_submitted(job: Job) -> None:
         kind=ModelVersionKind.REFINEMENT,
         instructions=params["instructions"],
         trigger_word=model.trigger_word,
-        archive=_pack(job=job, photos=photos, captions=captions),
+        archive=_archive_record(team=job.team, stored=staged["archive"]),
         job=job,
         created_by=job.user,
     )
@@ -294,9 +348,9 @@ def training_input(job: Job, *, provider_name: str) -> dict[str, Any]:
 
 
 def on_training_succeeded(job: Job, *, assets, artefacts) -> None:
-    version = (
-        ModelVersion.objects.select_for_update().select_related("model").filter(job=job).first()
-    )
+    version = rows_locked(
+        "model_version", ModelVersion.objects.select_related("model").filter(job=job)
+    ).first()
     if version is None:
         return
     weights = next((asset for asset in assets if asset.kind == AssetKind.WEIGHTS), None)
@@ -399,6 +453,8 @@ operations.PREPARERS[JobType.MODEL_CREATION] = prepare_model_creation
 operations.PREPARERS[JobType.MODEL_REFINEMENT] = prepare_model_refinement
 operations.INPUTS[JobType.MODEL_CREATION] = training_input
 operations.INPUTS[JobType.MODEL_REFINEMENT] = training_input
+operations.STAGES[JobType.MODEL_CREATION] = stage_model_creation
+operations.STAGES[JobType.MODEL_REFINEMENT] = stage_model_refinement
 operations.ON_SUBMITTED[JobType.MODEL_CREATION] = on_model_creation_submitted
 operations.ON_SUBMITTED[JobType.MODEL_REFINEMENT] = on_model_refinement_submitted
 operations.ON_SUCCEEDED[JobType.MODEL_CREATION] = on_training_succeeded
