@@ -1,7 +1,6 @@
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.middleware.csrf import get_token
 from ninja import Router, Schema, Status
-from ninja.security import SessionAuth
 from pydantic import Field
 
 from genfans.accounts.errors import TwoFactorRequired
@@ -25,7 +24,13 @@ from genfans.accounts.sign_in_pending import (
     sign_in_pending_user,
 )
 from genfans.accounts.two_factor import two_factor_enabled, two_factor_verify
-from genfans.api.security import Caller, SessionStart, TeamApiKey, session_two_factor_check
+from genfans.api.security import (
+    Caller,
+    SessionCookie,
+    SessionStart,
+    TeamApiKey,
+    session_two_factor_check,
+)
 from genfans.core.errors import NotFound
 from genfans.core.http import client_ip
 from genfans.teams.errors import NoTeam
@@ -35,7 +40,7 @@ from genfans.teams.selectors import membership_get, membership_list_for_user
 router = Router(tags=["auth"])
 
 
-class SessionUser(SessionAuth):
+class SessionUser(SessionCookie):
     """Any signed-in browser session, with or without a team (CSRF checked on unsafe methods).
 
     Account endpoints use it so that a person removed from their only team can still manage

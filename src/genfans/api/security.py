@@ -62,8 +62,19 @@ def session_two_factor_check(*, user, team) -> None:
         raise TwoFactorSetupRequired()
 
 
-class SessionTeam(SessionAuth):
-    """The signed-in browser session; unsafe methods need the CSRF token (ninja checks it)."""
+class SessionCookie(SessionAuth):
+    """The session cookie, with the CSRF check on unsafe methods answering our
+    `403 csrf_failed` (ninja's own says only "CSRF check Failed", as `http_error`)."""
+
+    def _get_key(self, request):
+        exempt = getattr(request, "_ninja_csrf_exempt", False)
+        if self.csrf and not exempt and check_csrf(request) is not None:
+            raise CsrfFailed()
+        return request.COOKIES.get(self.param_name)
+
+
+class SessionTeam(SessionCookie):
+    """The signed-in browser session of a team member."""
 
     def authenticate(self, request, key):
         membership = getattr(request, "membership", None)
