@@ -3,6 +3,7 @@ from django.test import Client
 
 from genfans.credits.spend import spend_limit_set
 from genfans.teams.models import ActivityLog
+from genfans.web.views.activity import describe
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +61,30 @@ def test_the_activity_page_describes_spend_limits_and_verification(
 
     assert "a member: no cap → 100 a month" in page
     assert "50 free credits" in page
+
+
+def test_the_activity_page_says_why_a_key_was_revoked_and_what_changed(
+    owner_client, team, owner, member, client_factory
+):
+    member_client = client_factory(member)
+    owner_client.patch(f"/api/team/members/{member.pk}", {"role": "owner"}, content_type=JSON)
+    created = member_client.post("/api/api-keys", {"name": "Sam's CI"}, content_type=JSON)
+    assert created.status_code == 201
+    owner_client.patch(f"/api/team/members/{member.pk}", {"role": "member"}, content_type=JSON)
+    owner_client.delete(f"/api/team/members/{member.pk}")
+
+    page = owner_client.get("/dashboard/activity").text
+
+    assert "Sam&#x27;s CI" in page and "its creator was removed from the team" in page
+
+
+@pytest.mark.parametrize(
+    ("metadata", "line"),
+    [
+        ({"name": "North"}, "renamed to North"),
+        ({"two_factor_required": True}, "two-factor sign-in required"),
+        ({"two_factor_required": False}, "two-factor sign-in optional"),
+    ],
+)
+def test_team_updates_are_described_by_what_changed(metadata, line):
+    assert describe(ActivityLog(action="update_team", metadata=metadata)) == line

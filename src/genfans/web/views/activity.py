@@ -6,6 +6,25 @@ from genfans.teams.selectors import activity_list_for_team
 from genfans.web.decorators import team_required
 
 PAGE_SIZE = 25
+# Why a key was revoked when nobody revoked it by hand.
+REVOKE_REASONS = {
+    "member_removed": "its creator was removed from the team",
+    "member_left": "its creator left the team",
+    "account_deleted": "its creator deleted their account",
+    "former_member": "its creator was no longer a member",
+}
+
+
+def _update_team(data: dict) -> str:
+    if "two_factor_required" in data:
+        return "two-factor sign-in " + ("required" if data["two_factor_required"] else "optional")
+    return f"renamed to {data.get('name')}"
+
+
+def _revoke_api_key(data: dict) -> str:
+    key = f"{data.get('name')} ({data.get('prefix')}…)"
+    reason = REVOKE_REASONS.get(data.get("reason"))
+    return f"{key}: {reason}" if reason else key
 
 
 def describe(entry) -> str:
@@ -16,9 +35,9 @@ def describe(entry) -> str:
         "revoke_invitation": lambda: data.get("email"),
         "remove_team_member": lambda: data.get("member"),
         "change_role": lambda: f"{data.get('member')}: {data.get('from')} → {data.get('to')}",
-        "update_team": lambda: f"renamed to {data.get('name')}",
+        "update_team": lambda: _update_team(data),
         "create_api_key": lambda: f"{data.get('name')} ({data.get('prefix')}…)",
-        "revoke_api_key": lambda: f"{data.get('name')} ({data.get('prefix')}…)",
+        "revoke_api_key": lambda: _revoke_api_key(data),
         "update_account": lambda: "changed " + ", ".join(data.get("fields", [])),
         "sign_out": lambda: "all other sessions" if data.get("other_sessions") else "",
         "set_spend_limit": lambda: (
