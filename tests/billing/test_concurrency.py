@@ -103,3 +103,55 @@ def test_different_events_for_one_team_in_parallel_all_apply(linked_team, plans)
     linked_team.refresh_from_db()
     assert linked_team.plan.code == "pro" and linked_team.subscription_status == "active"
     assert credits_balance_get(team=linked_team).available == 50 + 1500
+
+
+def test_teams_of_one_plan_change_subscription_concurrently_without_waiting_on_the_plan(plans):
+    """`subscription_apply` locks the team row only (FOR UPDATE OF the team): the plan it
+    joins is shared by every team of it and must not be locked, or every webhook of every team
+    on the plan queues on one row. One team's transaction stays open holding its lock; the
+    other's completes within a lock_timeout (a wait on the plan row would fail it)."""
+    from django.db import transaction
+
+    from genfans.billing.services import subscription_apply
+    from genfans.teams.models import SubscriptionStatus, Team
+
+    pro = Plan.objects.get(code="pro")
+    first, second = (make_user(email=f"plan-row-{i}@example.com") for i in range(2))
+    teams = [user.memberships.get().team for user in (first, second)]
+    Team.objects.filter(pk__in=[t.pk for t in teams]).update(plan=pro)
+    teams = [Team.objects.get(pk=t.pk) for t in teams]
+    holding, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def hold_first_team_open():
+        try:
+            with transaction.atomic():
+                subscription_apply(team=teams[0], source="test", status=SubscriptionStatus.PAST_DUE)
+                holding.set()
+                release.wait(timeout=30)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+            holding.set()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold_first_team_open)
+    thread.start()
+    try:
+        assert holding.wait(timeout=30) and not errors, errors
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")
+            changed = subscription_apply(
+                team=teams[1], source="test", status=SubscriptionStatus.PAST_DUE
+            )
+        assert changed
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert not errors, errors
+    assert set(
+        Team.objects.filter(pk__in=[t.pk for t in teams]).values_list(
+            "subscription_status", flat=True
+        )
+    ) == {SubscriptionStatus.PAST_DUE}
