@@ -4,6 +4,7 @@ it started and exits once the worker has; nothing is left running."""
 import signal
 import time
 
+import httpx
 import pytest
 
 from tests.production.processes import (
@@ -28,6 +29,7 @@ def test_run_forwards_the_signal_to_its_worker_and_exits_after_it(tmp_path, sign
         wait_healthy(f"http://127.0.0.1:{port}", run, log)
         worker_pid = wait_for(lambda: children_of(run.pid), timeout=10, what="the worker")[0]
         wait_for(lambda: "Starting worker" in log.read_text(), timeout=20, what="the worker loop")
+        httpx.get(f"http://127.0.0.1:{port}/no-such-page?sig=s3cret-in-the-query", timeout=5)
         started = time.monotonic()
         run.send_signal(signum)
         run.wait(timeout=15)
@@ -35,5 +37,8 @@ def test_run_forwards_the_signal_to_its_worker_and_exits_after_it(tmp_path, sign
         assert time.monotonic() - started < 15
         assert run.returncode == 0, log.read_text()
         assert "Traceback" not in log.read_text()
+        # The request is logged, without the query string that may carry a secret.
+        assert '"GET /no-such-page HTTP/1.1" 404' in log.read_text()
+        assert "s3cret-in-the-query" not in log.read_text()
     finally:
         stop(run)

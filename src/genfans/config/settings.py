@@ -402,8 +402,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"no_query_string": {"()": "genfans.core.logs.QueryStringFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Django's own console handler would print every line a second time, unformatted.
-    "loggers": {"django": {"level": "INFO"}, "django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django": {"level": "INFO"},
+        "django.db.backends": {"level": "INFO"},
+        "django.server": {"level": "INFO", "filters": ["no_query_string"]},
+    },
 }
