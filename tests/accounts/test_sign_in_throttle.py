@@ -205,6 +205,7 @@ def test_web_sign_in_over_the_limit_answers_429(client, settings, ada):
     refused = client.post("/sign-in", form, REMOTE_ADDR=ATTACKER)
     assert refused.status_code == 429
     assert b"Try again in 30 seconds" in refused.content
+    assert refused["Retry-After"] == "30"
 
 
 def test_counter_window_restarts_at_one_and_expired_rows_are_pruned(db):

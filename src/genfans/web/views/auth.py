@@ -36,7 +36,7 @@ from genfans.teams.errors import InvitationInvalid
 from genfans.teams.middleware import SESSION_TEAM_KEY
 from genfans.teams.selectors import invitation_get_open, membership_get
 from genfans.teams.services import invitation_accept
-from genfans.web.errors import add_form_error
+from genfans.web.errors import add_form_error, retry_after_set
 from genfans.web.forms import (
     ForgotPasswordForm,
     ResetPasswordForm,
@@ -59,6 +59,7 @@ def _next_url(request, default: str = "/dashboard/") -> str:
 def sign_in(request):
     form = SignInForm(request.POST or None)
     status = 200
+    refused = None
     if request.method == "POST" and form.is_valid():
         ip = client_ip(request)
         try:
@@ -71,6 +72,7 @@ def sign_in(request):
         except DomainError as error:
             add_form_error(form, error)
             status = 429 if isinstance(error, TooManySignInAttempts) else 400
+            refused = error
         else:
             if two_factor_enabled(user=user):
                 sign_in_pending_start(request, user=user)
@@ -80,12 +82,14 @@ def sign_in(request):
             return redirect(_next_url(request))
     elif request.method == "POST":
         status = 400
-    return render(
+    response = render(
         request,
         "web/auth/sign_in.html",
         {"form": form, "next": _next_url(request)},
         status=status,
     )
+    retry_after_set(response, refused)
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -98,6 +102,7 @@ def sign_in_two_factor(request):
         return redirect("sign-in")
     form = TwoFactorSignInForm(request.POST or None)
     status = 200
+    refused = None
     if request.method == "POST" and form.is_valid():
         ip = client_ip(request)
         try:
@@ -105,6 +110,7 @@ def sign_in_two_factor(request):
         except DomainError as error:
             add_form_error(form, error)
             status = 429 if isinstance(error, RateLimited) else 400
+            refused = error
         else:
             sign_in_pending_end(request)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -112,12 +118,14 @@ def sign_in_two_factor(request):
             return redirect(_next_url(request))
     elif request.method == "POST":
         status = 400
-    return render(
+    response = render(
         request,
         "web/auth/sign_in_two_factor.html",
         {"form": form, "next": _next_url(request)},
         status=status,
     )
+    retry_after_set(response, refused)
+    return response
 
 
 def _open_invitation(invite_id):
