@@ -26,6 +26,7 @@ from genfans.accounts.tasks import email_verification_email_send, password_reset
 from genfans.accounts.validation import email_normalize, name_clean, password_check_strength
 from genfans.accounts.verification import email_verification_token_read
 from genfans.core.errors import ValidationError
+from genfans.core.locks import rows_locked
 from genfans.core.text import text_line
 from genfans.core.transactions import enqueue_on_commit
 from genfans.teams.activity import activity_record
@@ -37,6 +38,7 @@ from genfans.teams.services import (
     invitation_join,
     team_create,
     team_free_grant_give,
+    team_lock,
     team_owner_require,
 )
 
@@ -287,9 +289,7 @@ def user_delete(*, user: User, password: str, ip_address: str | None = None) -> 
     # Same per-team lock as role changes, in a fixed order: two last owners leaving at once
     # cannot both pass the check.
     list(
-        Team.objects.select_for_update()
-        .filter(pk__in=[m.team_id for m in memberships])
-        .order_by("pk")
+        rows_locked("team", Team.objects.filter(pk__in=[m.team_id for m in memberships]))
         .values_list("pk", flat=True)
     )
     for membership in memberships:
@@ -327,6 +327,9 @@ def user_delete(*, user: User, password: str, ip_address: str | None = None) -> 
 @transaction.atomic(durable=True)
 def api_key_create(*, team, user, name: str, ip_address: str | None = None) -> tuple[ApiKey, str]:
     """Returns the key and its secret, which is shown once and stored only as a hash."""
+    # Under the team's lock, so an owner being removed right now cannot mint a key that the
+    # removal's revocation has already gone past.
+    team_lock(team)
     team_owner_require(team=team, user=user)
     name = text_line(name, field="name")
     if not 1 <= len(name) <= 100:

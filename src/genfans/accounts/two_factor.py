@@ -25,6 +25,7 @@ from genfans.accounts.errors import (
 )
 from genfans.accounts.models import User
 from genfans.core.errors import DomainError
+from genfans.core.locks import rows_locked
 from genfans.teams.activity import activity_record
 from genfans.teams.models import Action, Team, TeamMember
 from genfans.teams.selectors import membership_get
@@ -94,7 +95,7 @@ def _user_code_check(user: User, code: str) -> tuple[type[DomainError] | None, b
         if recovery
         else TOTPDevice.objects.filter(user=user, confirmed=True)
     )
-    device = devices.select_for_update().order_by("pk").first()
+    device = rows_locked("two_factor_device", devices).first()
     if device is None:
         return InvalidTwoFactorCode, recovery
     return _device_check(device, code), recovery
@@ -123,12 +124,9 @@ def two_factor_confirm(
     """Turn two-factor sign-in on with a first code from the app; returns the recovery codes,
     which are shown this once."""
     with transaction.atomic(durable=True):
-        device = (
-            TOTPDevice.objects.select_for_update()
-            .filter(user=user, confirmed=False)
-            .order_by("pk")
-            .first()
-        )
+        device = rows_locked(
+            "two_factor_device", TOTPDevice.objects.filter(user=user, confirmed=False)
+        ).first()
         if device is None:
             raise TwoFactorSetupNotStarted()
         error = _device_check(device, _code_clean(code))

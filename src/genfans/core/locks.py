@@ -9,8 +9,9 @@ balance, a reservation, a team's slot counter) says so with `lock_noted`.
 The order, earliest first. A transaction may take a lock further down the list while it holds
 one further up, never the reverse (a lock it already holds may be taken again):
 
-    stripe_event → credit_purchase → team_billing → team → subscription_period → api_key
-    → job → slots → reservation → balance → model_version → custom_model → asset
+    two_factor_device → stripe_event → credit_purchase → team_billing → team
+    → subscription_period → api_key → job → slots → reservation → balance → model_version
+    → custom_model → asset
 
 Load-bearing: a submit takes the team's slots, then the job's reservation, then the balance;
 a finish, fail or cancel frees the slot, then resolves the reservation, then moves the balance
@@ -28,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 
 ORDER = (
+    "two_factor_device",
     "stripe_event",
     "credit_purchase",
     "team_billing",

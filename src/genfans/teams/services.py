@@ -7,6 +7,7 @@ from genfans.accounts.selectors import api_key_forget
 from genfans.accounts.validation import email_normalize
 from genfans.billing.models import Plan
 from genfans.billing.selectors import FREE_PLAN_CODE, plan_free
+from genfans.core.locks import rows_locked
 from genfans.core.text import text_line
 from genfans.core.transactions import enqueue_on_commit
 from genfans.credits.services import credits_free_grant
@@ -77,11 +78,12 @@ def _clean_role(role: str) -> Role:
     return Role(role)
 
 
-def _lock_team(team: Team) -> Team:
-    """Membership changes of one team run one at a time, so two owners demoting each other
-    concurrently cannot leave the team without an owner. Taken before the actor's own role is
-    checked, so that check sees the latest committed roles."""
-    return Team.objects.select_for_update().get(pk=team.pk)
+def team_lock(team: Team) -> Team:
+    """Membership changes of one team, and what depends on who is a member (creating an API
+    key), run one at a time: two owners demoting each other concurrently cannot leave the team
+    without an owner, and a key cannot be created by an owner being removed. Taken before the
+    actor's own role is checked, so that check sees the latest committed roles."""
+    return rows_locked("team", Team.objects.filter(pk=team.pk)).get()
 
 
 def team_owner_require(*, team: Team, user) -> TeamMember:
@@ -125,7 +127,7 @@ def team_member_invite(
     team_owner_require(team=team, user=user)
     email = email_normalize(email)
     role = _clean_role(role)
-    _lock_team(team)
+    team_lock(team)
     if TeamMember.objects.filter(team=team, user__email__iexact=email).exists():
         raise AlreadyMember(field="email")
     pending = Invitation.objects.filter(
@@ -173,7 +175,7 @@ def invitation_join(*, invitation_id, user, ip_address: str | None = None) -> Te
     invitation = invitation_get_open(invitation_id=invitation_id)
     if invitation.email.lower() != user.email.lower():
         raise InvitationEmailMismatch()
-    team = _lock_team(invitation.team)
+    team = team_lock(invitation.team)
     claimed = Invitation.objects.filter(pk=invitation.pk, status=InvitationStatus.PENDING).update(
         status=InvitationStatus.ACCEPTED, updated_at=timezone.now()
     )
@@ -203,7 +205,7 @@ def invitation_accept(*, invitation_id, user, ip_address: str | None = None) -> 
 def team_member_role_change(
     *, team: Team, user, member_user_id, role: str, ip_address: str | None = None
 ) -> TeamMember:
-    _lock_team(team)
+    team_lock(team)
     team_owner_require(team=team, user=user)
     role = _clean_role(role)
     member = member_get_for_team(team=team, user_id=member_user_id)
@@ -236,8 +238,9 @@ def api_keys_revoke_for_member(
     keep the access its creator no longer has. Runs in the caller's transaction; one
     revoke_api_key row per key, by `actor`, says why."""
     keys = list(
-        ApiKey.objects.select_for_update().filter(
-            team=team, created_by=user, revoked_at__isnull=True
+        rows_locked(
+            "api_key",
+            ApiKey.objects.filter(team=team, created_by=user, revoked_at__isnull=True),
         )
     )
     now = timezone.now()
@@ -258,7 +261,7 @@ def api_keys_revoke_for_member(
 
 @transaction.atomic(durable=True)
 def team_member_remove(*, team: Team, user, member_user_id, ip_address: str | None = None) -> None:
-    _lock_team(team)
+    team_lock(team)
     team_owner_require(team=team, user=user)
     member = member_get_for_team(team=team, user_id=member_user_id)
     if member.is_owner and not _other_owners_exist(team=team, user_id=member.user_id):
@@ -279,7 +282,7 @@ def team_member_remove(*, team: Team, user, member_user_id, ip_address: str | No
 @transaction.atomic(durable=True)
 def team_leave(*, team: Team, user, ip_address: str | None = None) -> None:
     """A member leaves the team on their own. The last owner hands ownership over first."""
-    _lock_team(team)
+    team_lock(team)
     member = member_get_for_team(team=team, user_id=getattr(user, "id", None))
     if member.is_owner and not _other_owners_exist(team=team, user_id=member.user_id):
         raise LastOwner()
