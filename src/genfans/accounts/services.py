@@ -289,8 +289,9 @@ def user_delete(*, user: User, password: str, ip_address: str | None = None) -> 
     # Same per-team lock as role changes, in a fixed order: two last owners leaving at once
     # cannot both pass the check.
     list(
-        rows_locked("team", Team.objects.filter(pk__in=[m.team_id for m in memberships]))
-        .values_list("pk", flat=True)
+        rows_locked(
+            "team", Team.objects.filter(pk__in=[m.team_id for m in memberships])
+        ).values_list("pk", flat=True)
     )
     for membership in memberships:
         if not membership.is_owner:

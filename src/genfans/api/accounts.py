@@ -24,6 +24,7 @@ from genfans.accounts.sign_in_pending import (
     sign_in_pending_user,
 )
 from genfans.accounts.two_factor import two_factor_enabled, two_factor_verify
+from genfans.api.openapi import errors
 from genfans.api.security import (
     Caller,
     SessionCookie,
@@ -194,7 +195,7 @@ def _session_start(request, user, ip: str | None) -> dict:
     return user_out(user, membership.team if membership else None)
 
 
-@router.post("/auth/sign-in", response=UserOut, auth=session_start)
+@router.post("/auth/sign-in", response=UserOut, auth=session_start, openapi_extra=errors(401, 429))
 def sign_in(request, payload: SignInIn):
     """Start a session. With two-factor sign-in on, a right password answers 401
     `two_factor_required` and starts no session yet: send a code to /api/auth/sign-in/verify
@@ -209,7 +210,9 @@ def sign_in(request, payload: SignInIn):
     return _session_start(request, user, ip)
 
 
-@router.post("/auth/sign-in/verify", response=UserOut, auth=session_start)
+@router.post(
+    "/auth/sign-in/verify", response=UserOut, auth=session_start, openapi_extra=errors(429)
+)
 def sign_in_verify(request, payload: SignInVerifyIn):
     """The second step of a two-factor sign-in: the six-digit code from the authenticator app,
     or a recovery code (each works once). A wrong code is 400 `invalid_two_factor_code`; each
@@ -270,7 +273,12 @@ def verify_email(request, payload: VerifyEmailIn):
     return user_out(user, membership.team if membership else None)
 
 
-@router.post("/auth/verify-email/resend", response={202: MessageOut}, auth=user_auth)
+@router.post(
+    "/auth/verify-email/resend",
+    response={202: MessageOut},
+    auth=user_auth,
+    openapi_extra=errors(429),
+)
 def verify_email_resend(request):
     """Email a new verification link: at most one a minute (429 `rate_limited`); 409
     `email_already_verified` once verified."""
@@ -279,7 +287,13 @@ def verify_email_resend(request):
     return Status(202, {"message": f"A new link is on its way to {user.email}."})
 
 
-@router.get("/user", response=UserOut, auth=[TeamApiKey(), SessionUser()], tags=["account"])
+@router.get(
+    "/user",
+    response=UserOut,
+    auth=[TeamApiKey(), SessionUser()],
+    tags=["account"],
+    openapi_extra=errors(404),
+)
 def current_user(request):
     return user_out(session_user(request), request.auth.team)
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from genfans.api.openapi import errors
 from genfans.api.security import api_auth
 from genfans.api.teams import PageQuery
 from genfans.billing import gateway
@@ -143,7 +144,7 @@ def subscription_get(request):
     }
 
 
-@router.post("/billing/checkout", response=RedirectOut, auth=api_auth)
+@router.post("/billing/checkout", response=RedirectOut, auth=api_auth, openapi_extra=errors(502))
 def checkout(request, payload: CheckoutIn):
     caller = request.auth
     caller.require_owner()
@@ -166,7 +167,7 @@ def checkout(request, payload: CheckoutIn):
     return {"url": url}
 
 
-@router.post("/billing/portal", response=RedirectOut, auth=api_auth)
+@router.post("/billing/portal", response=RedirectOut, auth=api_auth, openapi_extra=errors(502))
 def portal(request):
     caller = request.auth
     caller.require_owner()
@@ -194,7 +195,9 @@ def pack_list(request, query: Query[PageQuery]):
     }
 
 
-@router.post("/billing/packs/{code}/checkout", response=RedirectOut, auth=api_auth)
+@router.post(
+    "/billing/packs/{code}/checkout", response=RedirectOut, auth=api_auth, openapi_extra=errors(502)
+)
 def pack_checkout(request, code: str):
     """Buy a pack (owners): a Stripe Checkout URL, or with the development checkout the credits
     at once and the Billing page's URL."""

@@ -4,6 +4,7 @@ from ninja import Header, Router, Schema, Status
 from pydantic import Field
 
 from genfans.api.jobs import JobOut, job_detail, job_out
+from genfans.api.openapi import errors
 from genfans.api.security import api_auth
 from genfans.core.http import client_ip
 from genfans.studio.models import JobType
@@ -29,7 +30,7 @@ class JobEnvelope(Schema):
     job: JobOut
 
 
-@router.post("/generate", response={202: JobEnvelope})
+@router.post("/generate", response={202: JobEnvelope}, openapi_extra=errors(402, 429))
 def generate(
     request,
     payload: GenerateIn,

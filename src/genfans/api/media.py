@@ -6,6 +6,7 @@ from ninja import Header, Query, Router, Schema, Status
 from pydantic import Field
 
 from genfans.api.jobs import JobOut, job_out
+from genfans.api.openapi import errors
 from genfans.api.security import api_auth
 from genfans.core.http import client_ip
 from genfans.core.pagination import paginate
@@ -106,7 +107,7 @@ def _submitted(request, job_type: str, params: dict, idempotency_key: str | None
     return Status(202, {"job": job_out(job, queue_position=position)})
 
 
-@router.post("/videos", response={202: JobEnvelope})
+@router.post("/videos", response={202: JobEnvelope}, openapi_extra=errors(402, 429))
 def create_video(
     request,
     payload: VideoIn,
@@ -118,7 +119,7 @@ def create_video(
     return _submitted(request, JobType.VIDEO_GENERATION, params, idempotency_key)
 
 
-@router.post("/face-swap", response={202: JobEnvelope})
+@router.post("/face-swap", response={202: JobEnvelope}, openapi_extra=errors(402, 429))
 def create_face_swap(
     request,
     payload: FaceSwapIn,

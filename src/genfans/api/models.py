@@ -6,6 +6,7 @@ from ninja import Header, Query, Router, Schema, Status
 from pydantic import Field
 
 from genfans.api.jobs import JobOut, job_out
+from genfans.api.openapi import errors
 from genfans.api.security import api_auth
 from genfans.core.http import client_ip
 from genfans.core.pagination import paginate
@@ -175,7 +176,7 @@ def list_models(request, filters: Query[ModelFilters]):
     return {"items": [model_out(m) for m in page.items], "next_cursor": page.next_cursor}
 
 
-@router.post("/models", response={202: CreatedOut})
+@router.post("/models", response={202: CreatedOut}, openapi_extra=errors(402, 429))
 def create_model(
     request,
     payload: ModelIn,
@@ -218,7 +219,9 @@ def archive_model(request, model_id: UUID):
     return model_detail_out(custom_model_detail_for_team(team=team, model_id=model_id))
 
 
-@router.post("/models/{model_id}/refine", response={202: RefinedOut})
+@router.post(
+    "/models/{model_id}/refine", response={202: RefinedOut}, openapi_extra=errors(402, 429)
+)
 def refine_model(
     request,
     model_id: UUID,
@@ -250,7 +253,9 @@ def refine_model(
     )
 
 
-@router.post("/models/{model_id}/generate", response={202: JobEnvelope})
+@router.post(
+    "/models/{model_id}/generate", response={202: JobEnvelope}, openapi_extra=errors(402, 429)
+)
 def generate_from_model(
     request,
     model_id: UUID,

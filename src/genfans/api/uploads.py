@@ -1,6 +1,7 @@
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from genfans.api.openapi import errors
 from genfans.api.security import api_auth
 from genfans.storage.models import AssetKind
 from genfans.storage.selectors import asset_get_for_team
@@ -32,7 +33,7 @@ def upload_out(asset) -> dict:
     }
 
 
-@router.post("/uploads", response={201: UploadOut}, auth=api_auth)
+@router.post("/uploads", response={201: UploadOut}, auth=api_auth, openapi_extra=errors(413))
 def upload(request, file: File[UploadedFile]):
     """Upload a JPEG, PNG or WebP image (≤ 20 MB) for training or face swap. The image is
     turned upright and stored without metadata (EXIF, GPS)."""
