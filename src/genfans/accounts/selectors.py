@@ -1,11 +1,11 @@
 import time
-import uuid
 
 from django.conf import settings
 from django.core.cache import caches
 
 from genfans.accounts.models import ApiKey
 from genfans.core.errors import NotFound
+from genfans.core.ids import uuid_or_none
 
 
 class ApiKeyNotFound(NotFound):
@@ -18,11 +18,7 @@ def api_key_list_for_team(*, team):
 
 
 def api_key_get_for_team(*, team, api_key_id) -> ApiKey:
-    try:
-        api_key_id = uuid.UUID(str(api_key_id))
-    except (TypeError, ValueError):
-        raise ApiKeyNotFound() from None
-    key = ApiKey.objects.filter(team=team, pk=api_key_id).first()
+    key = ApiKey.objects.filter(team=team, pk=uuid_or_none(api_key_id)).first()
     if key is None:
         raise ApiKeyNotFound()
     return key

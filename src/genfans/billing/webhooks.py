@@ -12,7 +12,6 @@ network calls. Subscription events older than the last one applied are ignored.
 
 import hashlib
 import logging
-import uuid
 from dataclasses import dataclass
 
 import stripe
@@ -42,6 +41,7 @@ from genfans.billing.stripe_objects import (
     timestamp,
 )
 from genfans.billing.stripe_schema import event_problem
+from genfans.core.ids import uuid_or_none
 from genfans.core.locks import rows_locked
 from genfans.teams.models import SubscriptionStatus, Team
 
@@ -187,10 +187,7 @@ def stripe_events_reprocess_parked(*, team: Team) -> int:
 
 def _team_for(event: StripeEvent, *, metadata: dict | None = None, reference: str = "") -> Team:
     for candidate in (reference, (metadata or {}).get("team_id")):
-        try:
-            team_id = uuid.UUID(str(candidate)) if candidate else None
-        except ValueError:
-            team_id = None
+        team_id = uuid_or_none(candidate) if candidate else None
         if team_id:
             team = Team.objects.filter(pk=team_id).first()
             if team:

@@ -1,12 +1,11 @@
 """Reads of the reference catalog. The catalog is shared by every team: no `team=` here."""
 
-import uuid
-
 from django.db.models import QuerySet
 
 from genfans.catalog.errors import ReferenceModelNotFound
 from genfans.catalog.models import Category, ReferenceModel
 from genfans.core.errors import ValidationError
+from genfans.core.ids import uuid_or_none
 
 MAX_QUERY_WORDS = 8
 
@@ -29,14 +28,13 @@ def reference_model_list(
 
 
 def reference_model_get(*, reference_model_id, include_inactive: bool = False) -> ReferenceModel:
-    try:
-        reference_model_id = uuid.UUID(str(reference_model_id))
-    except ValueError:
-        raise ReferenceModelNotFound(reference_model_id=str(reference_model_id)) from None
+    pk = uuid_or_none(reference_model_id)
+    if pk is None:
+        raise ReferenceModelNotFound(reference_model_id=str(reference_model_id))
     models = ReferenceModel.objects.all()
     if not include_inactive:
         models = models.filter(is_active=True)
-    model = models.filter(pk=reference_model_id).first()
+    model = models.filter(pk=pk).first()
     if model is None:
         raise ReferenceModelNotFound(reference_model_id=str(reference_model_id))
     return model

@@ -1,10 +1,9 @@
 """Reads of stored assets, always scoped by team."""
 
-import uuid
-
 from django.db.models import QuerySet
 
 from genfans.core.errors import NotFound
+from genfans.core.ids import uuid_or_none
 from genfans.storage.models import Asset
 
 
@@ -17,11 +16,10 @@ def asset_list_for_team(*, team, kind: str | None = None) -> QuerySet[Asset]:
 
 def asset_get_for_team(*, team, asset_id, kind: str | None = None) -> Asset:
     """A live (not deleted) asset of `team`; another team's asset is simply not found."""
-    try:
-        asset_id = uuid.UUID(str(asset_id))
-    except ValueError:
-        raise NotFound("Asset not found.", asset_id=str(asset_id)) from None
-    asset = asset_list_for_team(team=team, kind=kind).filter(pk=asset_id).first()
+    pk = uuid_or_none(asset_id)
+    if pk is None:
+        raise NotFound("Asset not found.", asset_id=str(asset_id))
+    asset = asset_list_for_team(team=team, kind=kind).filter(pk=pk).first()
     if asset is None:
         raise NotFound("Asset not found.", asset_id=str(asset_id))
     return asset

@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 
 from genfans.billing import entitlements
 from genfans.core.errors import NotFound
+from genfans.core.ids import uuid_or_none
 from genfans.core.locks import rows_locked
 from genfans.core.transactions import call_on_commit
 from genfans.storage.models import Asset, AssetKind
@@ -41,7 +42,7 @@ GALLERY_KINDS = (AssetKind.IMAGE, AssetKind.VIDEO)
 
 
 def _team_asset(*, team, asset_id: Any, field: str, kinds=SOURCE_KINDS) -> Asset:
-    asset_uuid = operations._uuid_or_none(asset_id) if asset_id else None
+    asset_uuid = uuid_or_none(asset_id) if asset_id else None
     asset = (
         Asset.objects.filter(
             team=team, pk=asset_uuid, kind__in=kinds, deleted_at__isnull=True
@@ -231,7 +232,7 @@ def gallery_list_for_team(
 @transaction.atomic(durable=True)
 def gallery_asset_delete(*, team, asset_id) -> Asset:
     """Hide the asset now and delete its file after commit; a second delete is not found."""
-    asset_uuid = operations._uuid_or_none(asset_id)
+    asset_uuid = uuid_or_none(asset_id)
     asset = (
         rows_locked(
             "asset",

@@ -5,12 +5,12 @@ calculator prices; `provider_input` turns a job into a provider request body (fa
 which the sandbox shares; Higgsfield's own); `delivered_pricing` prices what was delivered.
 """
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from genfans.billing import entitlements
 from genfans.catalog.models import ReferenceModel
+from genfans.core.ids import uuid_or_none
 from genfans.studio.errors import InvalidJobParams
 from genfans.studio.models import JobType
 
@@ -97,19 +97,10 @@ def prepare_image_generation(*, plan, team, raw: dict[str, Any]) -> Prepared:
 def _reference_model(model_id: Any) -> ReferenceModel:
     reference = None
     if model_id:
-        reference = ReferenceModel.objects.filter(
-            pk=_uuid_or_none(model_id), is_active=True
-        ).first()
+        reference = ReferenceModel.objects.filter(pk=uuid_or_none(model_id), is_active=True).first()
     if reference is None:
         raise InvalidJobParams("Choose a model from the catalog.", field="model_id")
     return reference
-
-
-def _uuid_or_none(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def image_generation_input(job, *, provider_name: str) -> dict[str, Any]:

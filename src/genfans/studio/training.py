@@ -18,6 +18,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from genfans.catalog.models import ReferenceModel
 from genfans.core.errors import NotFound
+from genfans.core.ids import uuid_or_none
 from genfans.core.locks import rows_locked
 from genfans.core.text import text_line
 from genfans.storage.models import Asset, AssetKind
@@ -62,7 +63,7 @@ def _photos(*, team, raw_ids: Any, field: str, low: int, high: int) -> list[Asse
     ids = list(dict.fromkeys(raw_ids))
     if not low <= len(ids) <= high:
         raise InvalidJobParams(f"Choose {low} to {high} different photos.", field=field)
-    uuids = [operations._uuid_or_none(i) for i in ids]
+    uuids = [uuid_or_none(i) for i in ids]
     found = {
         str(asset.pk): asset
         for asset in Asset.objects.filter(
@@ -92,9 +93,9 @@ def custom_model_get_for_team(*, team, model_id) -> CustomModel:
         CustomModel.objects.select_related(
             "reference_model", "current_version", "cover", "thumbnail"
         )
-        .filter(team=team, pk=operations._uuid_or_none(model_id))
+        .filter(team=team, pk=uuid_or_none(model_id))
         .first()
-        if operations._uuid_or_none(model_id)
+        if uuid_or_none(model_id)
         else None
     )
     if model is None:
@@ -112,7 +113,7 @@ def prepare_model_creation(*, plan, team, raw: dict[str, Any]) -> operations.Pre
     if len(name) > MAX_NAME:
         raise InvalidJobParams(f"The name is longer than {MAX_NAME} characters.", field="name")
     reference = ReferenceModel.objects.filter(
-        pk=operations._uuid_or_none(raw.get("reference_model_id")), is_active=True
+        pk=uuid_or_none(raw.get("reference_model_id")), is_active=True
     ).first()
     if reference is None:
         raise InvalidJobParams(
@@ -399,7 +400,7 @@ def on_training_failed(job: Job) -> None:
 def generation_source(*, team, model_id: Any, version: Any = None):
     """(model, version) when `model_id` names one of the team's custom models; None when it
     names none (it may be a catalog model). Another team's model is simply not found."""
-    model_uuid = operations._uuid_or_none(model_id) if model_id else None
+    model_uuid = uuid_or_none(model_id) if model_id else None
     if model_uuid is None:
         return None
     model = (

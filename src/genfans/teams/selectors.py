@@ -1,22 +1,14 @@
-import uuid
-
 from django.utils import timezone
 
+from genfans.core.ids import uuid_or_none
 from genfans.teams.errors import InvitationInvalid, InvitationNotFound, MemberNotFound
 from genfans.teams.models import ActivityLog, Invitation, InvitationStatus, TeamMember
-
-
-def _uuid_or_none(value) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
 
 
 def membership_get(*, user, team_id=None) -> TeamMember | None:
     """The user's membership in `team_id`, or in their oldest team when no id is given."""
     memberships = TeamMember.objects.select_related("team", "team__plan").filter(user=user)
-    team_id = _uuid_or_none(team_id) if team_id else None
+    team_id = uuid_or_none(team_id) if team_id else None
     if team_id:
         found = memberships.filter(team_id=team_id).first()
         if found:
@@ -37,7 +29,7 @@ def member_list_for_team(*, team):
 
 
 def member_get_for_team(*, team, user_id) -> TeamMember:
-    user_id = _uuid_or_none(user_id)
+    user_id = uuid_or_none(user_id)
     member = (
         TeamMember.objects.filter(team=team, user_id=user_id).select_related("user").first()
         if user_id
@@ -59,7 +51,7 @@ def invitation_list_pending_for_team(*, team):
 
 
 def invitation_get_for_team(*, team, invitation_id) -> Invitation:
-    invitation_id = _uuid_or_none(invitation_id)
+    invitation_id = uuid_or_none(invitation_id)
     invitation = (
         Invitation.objects.filter(team=team, pk=invitation_id).first() if invitation_id else None
     )
@@ -74,7 +66,7 @@ def invitation_get_open(*, invitation_id) -> Invitation:
     The id is a random UUID sent only to the invited address, so the link is the capability;
     accepting it still requires that address.
     """
-    invitation_id = _uuid_or_none(invitation_id)
+    invitation_id = uuid_or_none(invitation_id)
     invitation = (
         Invitation.objects.select_related("team", "invited_by").filter(pk=invitation_id).first()
         if invitation_id

@@ -1,7 +1,5 @@
 """Video and Face swap pages, and the Gallery of the team's images and videos."""
 
-import uuid
-
 from django import forms
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,6 +9,7 @@ from genfans.billing.entitlements import operation_locked
 from genfans.billing.selectors import plan_effective_for_team
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
+from genfans.core.ids import uuid_or_none
 from genfans.core.pagination import paginate
 from genfans.credits import calculator
 from genfans.credits.selectors import credits_balance_get
@@ -38,13 +37,6 @@ def _ready_models(team):
 
 def _model_choices(team, blank: str):
     return [("", blank)] + [(str(m.pk), m.name) for m in _ready_models(team)]
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 def _job_id(request) -> str | None:
@@ -126,7 +118,8 @@ def video(request):
     selected = str(form["image_asset_id"].value() or "")
     if selected and all(str(image.pk) != selected for image in images):
         # An older image chosen in the gallery is offered too.
-        older = gallery_list_for_team(team=team, kind="image").filter(pk=_uuid(selected)).first()
+        gallery = gallery_list_for_team(team=team, kind="image")
+        older = gallery.filter(pk=uuid_or_none(selected)).first()
         images = [older, *images] if older else images
     return render(
         request,
