@@ -8,7 +8,7 @@ from genfans.config.settings import *  # noqa: F403
 from genfans.config.settings import DATABASES
 
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/genfans-bench"))
-BENCH_FLOOR = True
+ROOT_URLCONF = "benchmarks.urls"
 MEDIA_ROOT = BENCH_DIR / "media"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

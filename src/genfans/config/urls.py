@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -13,11 +12,3 @@ urlpatterns = [
     path("", include("genfans.web.urls")),
 ]
 
-# The benchmark floors (benchmarks/settings.py turns them on; see genfans.core.bench).
-if getattr(settings, "BENCH_FLOOR", False):
-    from genfans.core import bench
-
-    urlpatterns[:0] = [
-        path("bench/floor/jobs/<uuid:job_id>", bench.job_floor),
-        path("bench/floor/generate", bench.generate_floor),
-    ]

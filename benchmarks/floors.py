@@ -1,6 +1,6 @@
 """The benchmark floors: the least a Django view can do for the same answer.
 
-Mounted only when settings.BENCH_FLOOR is on (benchmarks/settings.py), so `make bench` can
+Mounted only by benchmarks/urls.py (the URLconf of benchmarks/settings.py), so `make bench` can
 compare the real endpoints with bare views on the same server:
 - a status poll: one row fetched by primary key, returned as JSON;
 - a submission: the whole `POST /api/generate` transaction (key lookup, slot lock, queue
