@@ -1,7 +1,7 @@
 from django_tasks_db.models import DBTaskResult
 
 from genfans.core.scheduler import schedule_tick
-from genfans.studio.models import ScheduledRun
+from genfans.core.models import ScheduledRun
 
 
 def test_each_periodic_task_fires_once_per_slot_however_many_workers_tick(

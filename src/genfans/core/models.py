@@ -23,3 +23,20 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class ScheduledRun(models.Model):
+    """One row per periodic task per time slot: the unique key lets exactly one of many
+    workers fire it."""
+
+    name = models.CharField(max_length=64)
+    slot = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name", "slot"], name="scheduled_run_unique_slot")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.slot:%Y-%m-%d %H:%M}"

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
 from django.utils.module_loading import import_string
 
+from genfans.core.models import ScheduledRun
+
 logger = logging.getLogger(__name__)
 TICK_SECONDS = 5.0
 
@@ -23,8 +25,6 @@ def slot_start(*, every_seconds: int, now: float) -> datetime:
 
 def schedule_tick(*, now: float | None = None) -> list[str]:
     """Enqueue every periodic task whose current slot has not fired yet; returns their names."""
-    from genfans.studio.models import ScheduledRun
-
     now = time.time() if now is None else now
     fired = []
     for name, every_seconds, task_path in settings.PERIODIC_TASKS:
