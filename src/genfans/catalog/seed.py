@@ -48,3 +48,7 @@ def seed_reference_models() -> int:
         if _needs_thumbnail(model):
             reference_model_thumbnail_generate(model=model)
     return len(rows)
+
+
+def catalog_seeded() -> bool:
+    return ReferenceModel.objects.exists()

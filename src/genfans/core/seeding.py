@@ -1,12 +1,22 @@
-"""The seeders `genfans seed` runs, in order. Each is idempotent and returns a row count."""
+"""What `genfans seed` runs: each app lists its seeders on its AppConfig (`seeders`, pairs of a
+name and the dotted path of an idempotent function returning a row count), run in
+INSTALLED_APPS order, so core names no app. An app may also say whether the database already
+holds its seed (`seeded`, a dotted path to a function returning a bool)."""
 
-from genfans.billing.seed import seed_packs, seed_plans
-from genfans.catalog.seed import seed_reference_models
-from genfans.credits.seed import seed_pricing_rules
+from collections.abc import Callable
 
-SEEDERS = [
-    ("plans", seed_plans),
-    ("credit packs", seed_packs),
-    ("pricing rules", seed_pricing_rules),
-    ("reference models", seed_reference_models),
-]
+from django.apps import apps
+from django.utils.module_loading import import_string
+
+
+def seeders() -> list[tuple[str, Callable[[], int]]]:
+    return [
+        (name, import_string(path))
+        for config in apps.get_app_configs()
+        for name, path in getattr(config, "seeders", ())
+    ]
+
+
+def database_seeded() -> bool:
+    checks = [getattr(config, "seeded", None) for config in apps.get_app_configs()]
+    return any(import_string(check)() for check in checks if check)

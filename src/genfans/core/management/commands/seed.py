@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from genfans.core.seeding import SEEDERS
+from genfans.core.seeding import database_seeded, seeders
 
 
 class Command(BaseCommand):
@@ -11,12 +11,10 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="only seed an empty database")
 
     def handle(self, *args, if_empty=False, **options):
-        from genfans.catalog.models import ReferenceModel
-
         # The free plan comes with the migrations, so "empty" means no catalog yet.
-        if if_empty and ReferenceModel.objects.exists():
+        if if_empty and database_seeded():
             return
-        for name, seeder in SEEDERS:
+        for name, seeder in seeders():
             with transaction.atomic():
                 count = seeder()
             self.stdout.write(f"seeded {name}: {count}")
