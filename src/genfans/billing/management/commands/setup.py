@@ -24,7 +24,6 @@ from genfans.billing.packs import pack_lookup_key
 from genfans.billing.seed import PACKS, PLANS
 from genfans.billing.selectors import plan_lookup_key
 from genfans.billing.webhooks import HANDLERS
-from genfans.config.env import BASE_DIR
 
 POSTGRES_SCHEMES = ("postgres://", "postgresql://")
 
@@ -192,7 +191,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         self.no_input = options["no_input"]
         self.stdin = options.get("stdin") or sys.stdin
-        path = Path(options["env_file"] or BASE_DIR / ".env")
+        path = Path(options["env_file"] or settings.BASE_DIR / ".env")
         lines = read_env(path)
         values: dict[str, str] = {}
 
