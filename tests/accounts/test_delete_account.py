@@ -1,9 +1,12 @@
+import json
+
 import pytest
 from django.test import Client
 
 from genfans.accounts.models import User
+from genfans.emails.models import EmailDelivery, EmailKind
 from genfans.teams.models import ActivityLog, Team, TeamMember
-from tests.factories import PASSWORD, make_member
+from tests.factories import PASSWORD, make_member, make_user
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
@@ -93,3 +96,38 @@ def test_deleted_user_shows_as_former_member(client_factory, team, owner):
     page = Client().get(f"/invite/{invitation.id}").content.decode()
     assert "Former member" in page
     assert "deleted-" not in page
+
+
+def test_deletion_takes_the_address_out_of_activity_and_email_deliveries(
+    owner_client, owner, team, client_factory
+):
+    mia = make_member(team=team, email="Mia@Example.com")
+    owner_client.patch(f"/api/team/members/{mia.pk}", {"role": "owner"}, content_type=JSON)
+    owner_client.post("/api/team/invitations", {"email": "zoe@example.com"}, content_type=JSON)
+    # A row written before people were named by key, in a team Mia never joined.
+    ActivityLog.objects.create(
+        team=make_user(email="eve@example.com").memberships.get().team,
+        action="remove_team_member",
+        metadata={"member": "mia@example.com", "role": "member", "seen": ["MIA@example.com"]},
+    )
+    EmailDelivery.objects.create(kind=EmailKind.INVITATION, recipient="mia@example.com")
+    mia_client = client_factory(mia)
+
+    assert delete(mia_client).status_code == 204
+
+    for row in ActivityLog.objects.all():
+        assert "mia@example.com" not in json.dumps([row.metadata, row.changes]).lower()
+    role_change = ActivityLog.objects.get(action="change_role")
+    assert role_change.subject_user_id == mia.pk
+    assert role_change.changes == {"role": ["member", "owner"]}
+    assert ActivityLog.objects.get(metadata__has_key="seen").metadata == {
+        "role": "member",
+        "seen": [],
+    }
+    assert ActivityLog.objects.get(action="invite_team_member").metadata["email"] == (
+        "zoe@example.com"
+    )
+    assert not EmailDelivery.objects.filter(recipient__iexact="mia@example.com").exists()
+    # Her verification email and the old invitation.
+    anonymised = f"deleted-{mia.pk.hex}@deleted.invalid"
+    assert EmailDelivery.objects.filter(recipient=anonymised).count() == 2

@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from genfans.accounts.emails import password_reset_link
 from genfans.accounts.models import User
-from genfans.accounts.tasks import password_reset_link
 from tests.factories import PASSWORD, make_member
 
 pytestmark = pytest.mark.django_db

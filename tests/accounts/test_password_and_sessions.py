@@ -155,7 +155,7 @@ def test_password_reset_confirm_rejects_bad_links(client, owner, payload):
 
 
 def test_password_reset_confirm_rejects_weak_password(client, owner):
-    from genfans.accounts.tasks import password_reset_link
+    from genfans.accounts.emails import password_reset_link
 
     uid, token = _reset_link(password_reset_link(owner))
     response = client.post(

@@ -29,7 +29,8 @@ def test_owner_hands_over_then_steps_down(owner_client, client_factory, owner, m
     # The former owner is now a plain member.
     assert set_role(owner_client, member, "member").status_code == 403
     entry = ActivityLog.objects.filter(action="change_role").latest("created_at")
-    assert entry.metadata == {"member": "owner@example.com", "from": "owner", "to": "member"}
+    assert (entry.user, entry.subject_user) == (owner, owner)
+    assert (entry.metadata, entry.changes) == ({}, {"role": ["owner", "member"]})
 
 
 def test_setting_the_same_role_changes_nothing(owner_client, member):
@@ -88,7 +89,8 @@ def test_member_leaves_the_team(client_factory, member, team):
     assert not TeamMember.objects.filter(team=team, user=member).exists()
     assert c.get("/api/team").json()["error"]["code"] == "no_team"
     entry = ActivityLog.objects.get(action="remove_team_member", team=team)
-    assert entry.metadata["left"] is True
+    assert entry.metadata == {"role": "member", "left": True}
+    assert (entry.user, entry.subject_user) == (member, member)
 
 
 def test_last_owner_cannot_leave(owner_client, owner, team, member):

@@ -22,14 +22,15 @@ from genfans.accounts.errors import (
 )
 from genfans.accounts.models import ApiKey, User
 from genfans.accounts.selectors import api_key_forget, api_key_get_for_team, api_key_remember
-from genfans.accounts.tasks import email_verification_email_send, password_reset_email_send
 from genfans.accounts.validation import email_normalize, name_clean, password_check_strength
 from genfans.accounts.verification import email_verification_token_read
 from genfans.core.errors import ValidationError
 from genfans.core.locks import rows_locked
 from genfans.core.text import text_line
-from genfans.core.transactions import enqueue_on_commit
-from genfans.teams.activity import activity_record
+from genfans.emails.models import EmailKind
+from genfans.emails.queue import email_send_on_commit
+from genfans.emails.services import email_deliveries_scrub
+from genfans.teams.activity import activity_record, activity_scrub_email
 from genfans.teams.errors import InvitationEmailMismatch, LastOwner
 from genfans.teams.models import Action, Role, Team, TeamMember
 from genfans.teams.selectors import invitation_get_open, membership_get
@@ -88,7 +89,7 @@ def _verification_email_send_on_commit(user: User) -> bool:
     """False when one was sent less than a minute ago (nothing is queued then)."""
     if not throttle.verification_email_claim(user_id=user.pk):
         return False
-    enqueue_on_commit(email_verification_email_send, str(user.pk))
+    email_send_on_commit(kind=EmailKind.EMAIL_VERIFICATION, recipient=user.email, user=user)
     return True
 
 
@@ -247,7 +248,7 @@ def password_reset_request(*, email: str, ip_address: str | None = None) -> None
     email = email_normalize(email)
     user = User.objects.filter(email__iexact=email, is_active=True).first()
     if user is not None and throttle.reset_request_allowed(email=email):
-        enqueue_on_commit(password_reset_email_send, str(user.pk))
+        email_send_on_commit(kind=EmailKind.PASSWORD_RESET, recipient=user.email, user=user)
 
 
 def password_reset_user_get(*, uidb64: str, token: str) -> User:
@@ -285,6 +286,7 @@ def user_delete(*, user: User, password: str, ip_address: str | None = None) -> 
     memberships go; teams keep their jobs, models and files."""
     if not user.check_password(password or ""):
         raise WrongPassword(field="password")
+    anonymised = f"deleted-{user.pk.hex}@deleted.invalid"
     memberships = list(TeamMember.objects.filter(user=user).select_related("team"))
     # Same per-team lock as role changes, in a fixed order: two last owners leaving at once
     # cannot both pass the check.
@@ -315,7 +317,10 @@ def user_delete(*, user: User, password: str, ip_address: str | None = None) -> 
             ip_address=ip_address,
         )
     TeamMember.objects.filter(user=user).delete()
-    user.email = f"deleted-{user.pk.hex}@deleted.invalid"
+    # Rows keep naming the person by key (shown as a former member); copies of the address go.
+    activity_scrub_email(email=user.email)
+    email_deliveries_scrub(user=user, email=user.email, replacement=anonymised)
+    user.email = anonymised
     user.name = ""
     user.is_active = False
     user.deleted_at = timezone.now()

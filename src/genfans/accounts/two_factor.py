@@ -230,5 +230,6 @@ def team_two_factor_require(
         user=user,
         ip_address=ip_address,
         metadata={"two_factor_required": required},
+        changes={"two_factor_required": (not required, required)},
     )
     return team

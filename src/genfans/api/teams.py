@@ -7,6 +7,7 @@ from genfans.accounts.two_factor import team_two_factor_require
 from genfans.api.accounts import team_auth, team_caller, user_auth
 from genfans.core.http import client_ip
 from genfans.core.pagination import paginate
+from genfans.teams.emails import invitation_link
 from genfans.teams.middleware import SESSION_TEAM_KEY
 from genfans.teams.models import Role
 from genfans.teams.selectors import (
@@ -23,7 +24,6 @@ from genfans.teams.services import (
     team_member_role_change,
     team_rename,
 )
-from genfans.teams.tasks import invitation_link
 
 router = Router(tags=["team"])
 

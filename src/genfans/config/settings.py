@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "genfans.core",
     "genfans.accounts",
     "genfans.teams",
+    "genfans.emails",
     "genfans.billing",
     "genfans.credits",
     "genfans.catalog",

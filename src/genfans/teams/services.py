@@ -9,8 +9,9 @@ from genfans.billing.models import Plan
 from genfans.billing.selectors import FREE_PLAN_CODE, plan_free
 from genfans.core.locks import rows_locked
 from genfans.core.text import text_line
-from genfans.core.transactions import enqueue_on_commit
 from genfans.credits.services import credits_free_grant
+from genfans.emails.models import EmailKind
+from genfans.emails.queue import email_send_on_commit
 from genfans.teams.activity import activity_record
 from genfans.teams.errors import (
     AlreadyMember,
@@ -28,7 +29,6 @@ from genfans.teams.selectors import (
     invitation_get_open,
     member_get_for_team,
 )
-from genfans.teams.tasks import invitation_email_send
 
 
 def team_create(*, owner, name: str, ip_address: str | None = None) -> Team:
@@ -108,6 +108,7 @@ def team_create_for_user(*, user, name: str, ip_address: str | None = None) -> T
 @transaction.atomic(durable=True)
 def team_rename(*, team: Team, user, name: str, ip_address: str | None = None) -> Team:
     team_owner_require(team=team, user=user)
+    previous = team.name
     team.name = _clean_team_name(name)
     team.save(update_fields=["name", "updated_at"])
     activity_record(
@@ -116,6 +117,7 @@ def team_rename(*, team: Team, user, name: str, ip_address: str | None = None) -
         user=user,
         ip_address=ip_address,
         metadata={"name": team.name},
+        changes={"name": (previous, team.name)},
     )
     return team
 
@@ -144,7 +146,9 @@ def team_member_invite(
         ip_address=ip_address,
         metadata={"email": email, "role": role, "invitation_id": str(invitation.id)},
     )
-    enqueue_on_commit(invitation_email_send, str(invitation.id))
+    email_send_on_commit(
+        kind=EmailKind.INVITATION, recipient=email, team=team, invitation=invitation
+    )
     return invitation
 
 
@@ -221,7 +225,8 @@ def team_member_role_change(
         team=team,
         user=user,
         ip_address=ip_address,
-        metadata={"member": member.user.email, "from": previous, "to": role},
+        subject_user=member.user,
+        changes={"role": (previous, role)},
     )
     return member
 
@@ -272,7 +277,8 @@ def team_member_remove(*, team: Team, user, member_user_id, ip_address: str | No
         team=team,
         user=user,
         ip_address=ip_address,
-        metadata={"member": member.user.email, "role": member.role},
+        subject_user=member.user,
+        metadata={"role": member.role},
     )
     api_keys_revoke_for_member(
         team=team, user=member.user, reason="member_removed", actor=user, ip_address=ip_address
@@ -292,7 +298,8 @@ def team_leave(*, team: Team, user, ip_address: str | None = None) -> None:
         team=team,
         user=user,
         ip_address=ip_address,
-        metadata={"member": user.email, "role": member.role, "left": True},
+        subject_user=user,
+        metadata={"role": member.role, "left": True},
     )
     api_keys_revoke_for_member(
         team=team, user=user, reason="member_left", actor=user, ip_address=ip_address
