@@ -24,8 +24,8 @@ from genfans.billing.models import Plan  # noqa: E402
 from genfans.catalog.models import ReferenceModel  # noqa: E402
 from genfans.credits.services import credits_grant  # noqa: E402
 from genfans.storage.models import Asset  # noqa: E402
+from genfans.studio.engine.services import job_submit  # noqa: E402
 from genfans.studio.models import Job, JobStatus, JobType, TeamSlots  # noqa: E402
-from genfans.studio.services import job_submit  # noqa: E402
 from genfans.teams.services import team_create  # noqa: E402
 
 PLAN = "studio"

@@ -29,6 +29,7 @@ from genfans.credits.spend import (
     spend_limit_set,
 )
 from genfans.storage.models import Asset
+from genfans.studio.engine.services import job_submit
 from genfans.studio.models import (
     CustomModel,
     CustomModelStatus,
@@ -38,7 +39,6 @@ from genfans.studio.models import (
     ModelVersionKind,
     ModelVersionStatus,
 )
-from genfans.studio.services import job_submit
 from genfans.teams.models import Action, ActivityLog, TeamMember
 from tests.credits.factories import give_credits
 from tests.factories import make_api_key, make_member, make_user

@@ -14,8 +14,9 @@ from genfans.credits.calculator import estimate
 from genfans.credits.selectors import credits_balance_get
 from genfans.providers import http
 from genfans.storage.models import Asset
+from genfans.studio.engine.services import job_advance
+from genfans.studio.engine.sweep import jobs_sweep
 from genfans.studio.models import Job, JobStatus
-from genfans.studio.services import job_advance, jobs_sweep
 from tests.providers.fakes import serving_fal
 from tests.reliability.conftest import settle_report
 from tests.studio.conftest import make_team_client

@@ -9,8 +9,8 @@ import time
 import pytest
 from django.test import Client
 
+from genfans.studio.engine.sweep import jobs_sweep
 from genfans.studio.models import FINAL_STATUSES, Job
-from genfans.studio.services import jobs_sweep
 from tests.reliability.conftest import settle_report
 from tests.reliability.test_worker_crash import spawn_worker_process
 from tests.studio.conftest import make_team_client

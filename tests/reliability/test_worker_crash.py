@@ -15,8 +15,8 @@ from django.test import Client
 
 from genfans.credits.models import CreditTransaction, Kind
 from genfans.storage.models import Asset
+from genfans.studio.engine.sweep import jobs_sweep
 from genfans.studio.models import Job, JobStatus
-from genfans.studio.services import jobs_sweep
 from tests.providers.fakes import serving_fal
 from tests.reliability.conftest import settle_report
 from tests.studio.conftest import make_team_client

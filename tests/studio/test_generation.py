@@ -9,8 +9,8 @@ from django.test import Client
 from genfans.credits.calculator import estimate
 from genfans.credits.selectors import credits_balance_get
 from genfans.storage.models import Asset
+from genfans.studio.engine.sweep import jobs_sweep
 from genfans.studio.models import Job, JobStatus, TeamSlots
-from genfans.studio.services import jobs_sweep
 from tests.providers.fakes import serving_fal, serving_higgsfield
 from tests.studio.conftest import make_team_client
 

@@ -105,7 +105,7 @@ def test_a_finish_that_finds_nothing_to_do_deletes_the_files_it_wrote(
     engine, team_client, reference_model, storage_calls
 ):
     from genfans.providers.base import ProviderOutput, ProviderState, ProviderStatus
-    from genfans.studio.services import job_finish
+    from genfans.studio.engine.services import job_finish
 
     _, client = team_client
     job_id = _image_job(client, reference_model)

@@ -7,8 +7,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from genfans.credits.selectors import credits_balance_get
+from genfans.studio.engine.sweep import jobs_sweep
 from genfans.studio.models import Job, JobStatus, TeamSlots
-from genfans.studio.services import jobs_sweep
 from tests.studio.conftest import make_team_client
 
 BODY = {"prompt": "x", "num_images": 1, "width": 512, "height": 512, "quality": "draft"}

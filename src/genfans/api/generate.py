@@ -7,9 +7,9 @@ from genfans.api.jobs import JobOut, job_detail, job_out
 from genfans.api.openapi import errors
 from genfans.api.security import api_auth
 from genfans.core.http import client_ip
+from genfans.studio.engine.services import job_submit
 from genfans.studio.models import JobType
 from genfans.studio.selectors import queue_position_get
-from genfans.studio.services import job_submit
 
 router = Router(tags=["generate"], auth=api_auth)
 

@@ -9,6 +9,7 @@ from genfans.api.security import api_auth
 from genfans.core.http import client_ip
 from genfans.core.pagination import paginate
 from genfans.storage.urls import asset_url
+from genfans.studio.engine.services import job_cancel
 from genfans.studio.models import Job, JobStatus, JobType
 from genfans.studio.selectors import (
     job_get_for_team,
@@ -16,7 +17,6 @@ from genfans.studio.selectors import (
     queue_position_get,
     queue_positions_for_team,
 )
-from genfans.studio.services import job_cancel
 
 router = Router(tags=["jobs"], auth=api_auth)
 

@@ -11,10 +11,10 @@ from genfans.api.security import api_auth
 from genfans.core.http import client_ip
 from genfans.core.pagination import paginate
 from genfans.storage.urls import asset_url
-from genfans.studio.media import gallery_asset_delete, gallery_list_for_team
+from genfans.studio.engine.services import job_submit
+from genfans.studio.gallery import gallery_asset_delete
 from genfans.studio.models import JobType
-from genfans.studio.selectors import queue_position_get
-from genfans.studio.services import job_submit
+from genfans.studio.selectors import gallery_list_for_team, queue_position_get
 
 router = Router(tags=["media"], auth=api_auth)
 

@@ -14,14 +14,16 @@ from genfans.storage.urls import asset_url
 from genfans.studio.custom_models import (
     custom_model_archive,
     custom_model_create,
-    custom_model_detail_for_team,
     custom_model_generate,
-    custom_model_list_for_team,
     custom_model_refine,
     custom_model_rename,
 )
 from genfans.studio.models import CustomModel, CustomModelStatus, ModelVersion
-from genfans.studio.selectors import queue_position_get
+from genfans.studio.selectors import (
+    custom_model_detail_for_team,
+    custom_model_list_for_team,
+    queue_position_get,
+)
 
 router = Router(tags=["models"], auth=api_auth)
 

@@ -8,7 +8,7 @@ from ninja import Query, Router, Schema
 
 from genfans.core.errors import NotFound
 from genfans.providers.fal_webhook import fal_webhook_verify
-from genfans.studio.services import job_for_webhook, job_webhook_received
+from genfans.studio.engine.services import job_for_webhook, job_webhook_received
 
 logger = logging.getLogger(__name__)
 router = Router(tags=["webhooks"])

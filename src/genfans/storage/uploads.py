@@ -13,9 +13,17 @@ from django.conf import settings
 from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from genfans.core.errors import DomainError
+from genfans.core.transactions import call_on_commit
 from genfans.storage.errors import FileTooLarge, ImageTooLarge, InvalidImage, UnsupportedFileType
 from genfans.storage.models import Asset, AssetKind
-from genfans.storage.services import asset_create
+from genfans.storage.services import (
+    StoredFile,
+    asset_create,
+    asset_file_save,
+    asset_files_forget,
+    asset_record,
+)
 
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 # Phones write several pictures into one JPEG (MPO: the photo plus depth or preview frames);
@@ -134,3 +142,54 @@ def upload_create(*, team, user, file) -> Asset:
         height=height,
         created_by=user,
     )
+
+
+def uploads_store(*, team, user, files: list) -> list[Asset]:
+    """Store several uploads, all or none: every file is checked before any is written, the
+    files are written before the transaction that records them (no storage I/O under its
+    locks) and deleted again if it does not commit. A refused file's error names it in
+    `details["file_name"]`."""
+    cleaned = []
+    for file in files:
+        try:
+            cleaned.append(upload_validate(file=file))
+        except DomainError as error:
+            error.details["file_name"] = file.name
+            raise
+    stored = []
+    try:
+        for content, content_type, _, _ in cleaned:
+            stored.append(
+                asset_file_save(
+                    team=team, kind=AssetKind.UPLOAD, content=content, content_type=content_type
+                )
+            )
+        return _uploads_record(team=team, user=user, stored=stored, cleaned=cleaned)
+    except BaseException:
+        asset_files_forget(stored)
+        raise
+
+
+@transaction.atomic(durable=True)
+def _uploads_record(*, team, user, stored, cleaned) -> list[Asset]:
+    return [
+        asset_record(
+            team=team,
+            stored=file,
+            kind=AssetKind.UPLOAD,
+            content_type=content_type,
+            width=width,
+            height=height,
+            created_by=user,
+        )
+        for file, (_, content_type, width, height) in zip(stored, cleaned, strict=True)
+    ]
+
+
+@transaction.atomic(durable=True)
+def uploads_discard(*, team, uploads: list[Asset]) -> None:
+    """Remove uploads nothing used (the submit they were stored for was refused): the rows
+    now, the files after commit."""
+    Asset.objects.filter(team=team, kind=AssetKind.UPLOAD, pk__in=[u.pk for u in uploads]).delete()
+    files = [StoredFile(id=u.pk, key=u.storage_key, size=u.bytes) for u in uploads]
+    call_on_commit(asset_files_forget, files)

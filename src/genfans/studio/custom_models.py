@@ -1,20 +1,23 @@
-"""Custom models: create (a model_creation job), refine (a model_refinement job), rename,
-archive; and the reads the API and pages share.
+"""Custom models: create (a model_creation job), refine (a model_refinement job), generate,
+rename, archive. Their reads are in `selectors`.
 
 Creating and refining go through the job engine's `job_submit`, which prices, reserves and
-queues in one transaction; the engine's hooks in `training` create the model and its version
+queues in one transaction; the operations' hooks (`operations.model_creation`,
+`operations.model_refinement`) create the model and its version
 inside that same transaction, so a model never exists without its paid job or vice versa.
 """
 
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from genfans.core.errors import ValidationError
 from genfans.core.locks import rows_locked
 from genfans.core.text import text_line
+from genfans.storage.models import Asset
+from genfans.storage.services import asset_retention_restore
+from genfans.studio.engine.services import job_submit
 from genfans.studio.errors import ModelBusy
 from genfans.studio.models import (
     CustomModel,
@@ -24,31 +27,8 @@ from genfans.studio.models import (
     ModelVersion,
     ModelVersionStatus,
 )
-from genfans.studio.services import job_submit
-from genfans.studio.training import MAX_NAME, custom_model_get_for_team, model_assets_release
-
-
-def custom_model_list_for_team(*, team, status: str | None = None) -> QuerySet[CustomModel]:
-    models = CustomModel.objects.filter(team=team).select_related(
-        "reference_model", "current_version", "cover", "thumbnail"
-    )
-    if status:
-        models = models.filter(status=status)
-    else:
-        models = models.exclude(status=CustomModelStatus.ARCHIVED)
-    return models
-
-
-def custom_model_detail_for_team(*, team, model_id) -> CustomModel:
-    model = custom_model_get_for_team(team=team, model_id=model_id)
-    versions = (
-        ModelVersion.objects.filter(model=model)
-        .select_related("job", "created_by", "weights", "parent")
-        .prefetch_related("training_images")
-        .order_by("-number")
-    )
-    model.version_list = list(versions)
-    return model
+from genfans.studio.operations.training import MAX_NAME
+from genfans.studio.selectors import custom_model_get_for_team
 
 
 def custom_model_create(
@@ -169,7 +149,20 @@ def custom_model_archive(*, team, model_id) -> CustomModel:
     return custom_model_get_for_team(team=team, model_id=model.pk)
 
 
-def custom_models_ready_for_team(*, team) -> QuerySet[CustomModel]:
-    return CustomModel.objects.filter(team=team, status=CustomModelStatus.READY).prefetch_related(
-        Prefetch("versions", queryset=ModelVersion.objects.filter(status="ready"))
+def model_assets_release(*, model: CustomModel) -> int:
+    """An archived model no longer needs its files: they expire like any other output, except
+    the photos another live model of the team still trains from."""
+    keep = set(
+        Asset.objects.filter(
+            pk__in=ModelVersion.objects.filter(model__team=model.team)
+            .exclude(model=model)
+            .exclude(model__status=CustomModelStatus.ARCHIVED)
+            .values("training_images")
+        ).values_list("pk", flat=True)
     )
+    versions = ModelVersion.objects.filter(model=model)
+    ids = set(versions.exclude(weights=None).values_list("weights", flat=True))
+    if model.thumbnail_id:
+        ids.add(model.thumbnail_id)
+    ids |= set(versions.values_list("training_images", flat=True)) - {None}
+    return asset_retention_restore(team=model.team, asset_ids=ids - keep)

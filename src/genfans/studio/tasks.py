@@ -1,19 +1,10 @@
-"""Background tasks: each takes ids and calls one service; all are safe to run twice."""
+"""Periodic tasks (named in settings.PERIODIC_TASKS): each takes ids and calls one service,
+and all are safe to run twice. The engine's per-job tasks live in `studio.engine.services`."""
 
 from django.core.management import call_command
 from django.tasks import task
 
-from genfans.studio.services import job_advance, jobs_sweep, team_dispatch
-
-
-@task()
-def job_advance_task(job_id: str) -> None:
-    job_advance(job_id=job_id)
-
-
-@task()
-def team_dispatch_task(team_id: str) -> None:
-    team_dispatch(team_id=team_id)
+from genfans.studio.engine.sweep import jobs_sweep
 
 
 @task()

@@ -13,17 +13,12 @@ from genfans.core.ids import uuid_or_none
 from genfans.core.pagination import paginate
 from genfans.credits import calculator
 from genfans.credits.selectors import credits_balance_get
-from genfans.storage.uploads import upload_create
-from genfans.studio.custom_models import custom_model_list_for_team
-from genfans.studio.media import (
-    ASPECT_RATIOS,
-    VIDEO_DURATIONS,
-    VIDEO_RESOLUTION,
-    gallery_asset_delete,
-    gallery_list_for_team,
-)
+from genfans.studio.engine.services import job_submit
+from genfans.studio.gallery import gallery_asset_delete
 from genfans.studio.models import CustomModelStatus, JobType
-from genfans.studio.services import job_submit
+from genfans.studio.operations.video import ASPECT_RATIOS, VIDEO_DURATIONS, VIDEO_RESOLUTION
+from genfans.studio.selectors import custom_model_list_for_team, gallery_list_for_team
+from genfans.studio.uploaded import job_submit_with_uploads
 from genfans.web.decorators import team_required
 from genfans.web.errors import add_form_error
 
@@ -166,24 +161,25 @@ def face_swap(request):
             elif bool(model_id) == bool(face):
                 form.add_error(None, "Choose either a model or a face photo.")
             else:
-                try:
-                    params = {
-                        "target_upload_id": str(
-                            upload_create(team=team, user=request.user, file=target).pk
-                        )
-                    }
+                files = {"target_upload_id": [target]}
+                if not model_id:
+                    files["face_upload_id"] = [face]
+
+                def submit(ids):
+                    params = {name: upload_ids[0] for name, upload_ids in ids.items()}
                     if model_id:
                         params["model_id"] = model_id
-                    else:
-                        params["face_upload_id"] = str(
-                            upload_create(team=team, user=request.user, file=face).pk
-                        )
-                    job = job_submit(
+                    return job_submit(
                         team=team,
                         user=request.user,
                         job_type=JobType.FACE_SWAP,
                         params=params,
                         ip_address=client_ip(request),
+                    )
+
+                try:
+                    job = job_submit_with_uploads(
+                        team=team, user=request.user, files=files, submit=submit
                     )
                 except DomainError as error:
                     add_form_error(form, error)

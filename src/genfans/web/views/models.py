@@ -12,19 +12,22 @@ from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
 from genfans.credits import calculator
 from genfans.credits.selectors import credits_balance_get
-from genfans.storage.uploads import upload_create
 from genfans.studio.custom_models import (
     custom_model_archive,
     custom_model_create,
-    custom_model_detail_for_team,
     custom_model_generate,
-    custom_model_list_for_team,
     custom_model_refine,
     custom_model_rename,
 )
-from genfans.studio.media import gallery_list_for_team
 from genfans.studio.models import CustomModelStatus, JobType, ModelVersionStatus
-from genfans.studio.training import MAX_PHOTOS, MAX_REFINE_PHOTOS, MIN_PHOTOS
+from genfans.studio.operations.model_creation import MAX_PHOTOS, MIN_PHOTOS
+from genfans.studio.operations.model_refinement import MAX_REFINE_PHOTOS
+from genfans.studio.selectors import (
+    custom_model_detail_for_team,
+    custom_model_list_for_team,
+    gallery_list_for_team,
+)
+from genfans.studio.uploaded import job_submit_with_uploads
 from genfans.web.decorators import team_required
 from genfans.web.errors import add_form_error
 
@@ -96,15 +99,12 @@ def _photo_files(request, *, low: int, high: int, form: forms.Form) -> list | No
     return files
 
 
-def _upload_all(request, files, form) -> list[str] | None:
-    ids = []
-    for file in files:
-        try:
-            ids.append(str(upload_create(team=request.team, user=request.user, file=file).pk))
-        except DomainError as error:
-            form.add_error(None, f"{file.name}: {error.message}")
-            return None
-    return ids
+def _upload_error(form, error: DomainError) -> None:
+    name = error.details.get("file_name")
+    if name:
+        form.add_error(None, f"{name}: {error.message}")
+    else:
+        add_form_error(form, error)
 
 
 # --- My Models ------------------------------------------------------------------------------
@@ -150,23 +150,26 @@ def model_new(request):
                 form.add_error(None, f"Training costs {cost} credits: get more credits first.")
                 files = None
         if form.is_valid() and files is not None:
-            upload_ids = _upload_all(request, files, form)
-            if upload_ids is not None:
-                try:
-                    model, _ = custom_model_create(
+            try:
+                model, _ = job_submit_with_uploads(
+                    team=team,
+                    user=request.user,
+                    files={"upload_ids": files},
+                    submit=lambda ids: custom_model_create(
                         team=team,
                         user=request.user,
                         name=form.cleaned_data["name"],
                         reference_model_id=form.cleaned_data["reference_model_id"],
-                        upload_ids=upload_ids,
+                        upload_ids=ids["upload_ids"],
                         quality=form.cleaned_data["quality"],
                         ip_address=client_ip(request),
-                    )
-                except DomainError as error:
-                    add_form_error(form, error)
-                else:
-                    messages.success(request, f"Training {model.name}: this page updates live.")
-                    return redirect("model-detail", model_id=model.pk)
+                    ),
+                )
+            except DomainError as error:
+                _upload_error(form, error)
+            else:
+                messages.success(request, f"Training {model.name}: this page updates live.")
+                return redirect("model-detail", model_id=model.pk)
         status = 400
     selected = form["reference_model_id"].value() or ""
     return render(
@@ -293,23 +296,26 @@ def model_refine(request, model_id):
     form = RefineForm(request.POST, prefix="refine")
     files = _photo_files(request, low=0, high=MAX_REFINE_PHOTOS, form=form)
     if form.is_valid() and files is not None:
-        upload_ids = _upload_all(request, files, form)
-        if upload_ids is not None:
-            try:
-                _, version, _ = custom_model_refine(
+        try:
+            _, version, _ = job_submit_with_uploads(
+                team=request.team,
+                user=request.user,
+                files={"upload_ids": files},
+                submit=lambda ids: custom_model_refine(
                     team=request.team,
                     user=request.user,
                     model_id=model.pk,
                     instructions=form.cleaned_data["instructions"],
-                    upload_ids=upload_ids,
+                    upload_ids=ids["upload_ids"],
                     quality=form.cleaned_data["quality"],
                     ip_address=client_ip(request),
-                )
-            except DomainError as error:
-                add_form_error(form, error)
-            else:
-                messages.success(request, f"Training version {version.number}.")
-                return redirect("model-detail", model_id=model.pk)
+                ),
+            )
+        except DomainError as error:
+            _upload_error(form, error)
+        else:
+            messages.success(request, f"Training version {version.number}.")
+            return redirect("model-detail", model_id=model.pk)
     context = _detail_context(request, model, refine_form=form)
     return render(request, "web/models/detail.html", context, status=400)
 

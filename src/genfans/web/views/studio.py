@@ -14,12 +14,17 @@ from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
 from genfans.core.pagination import paginate
 from genfans.credits import calculator
+from genfans.credits.calculator import QUALITIES
 from genfans.credits.selectors import credits_balance_get
-from genfans.studio.custom_models import custom_models_ready_for_team
+from genfans.studio.engine.services import job_cancel, job_submit
 from genfans.studio.models import JobStatus, JobType
-from genfans.studio.operations import QUALITIES, SIZES
-from genfans.studio.selectors import job_get_for_team, job_list_for_team, queue_position_get
-from genfans.studio.services import job_cancel, job_submit
+from genfans.studio.operations.image import SIZES
+from genfans.studio.selectors import (
+    custom_models_ready_for_team,
+    job_get_for_team,
+    job_list_for_team,
+    queue_position_get,
+)
 from genfans.web.decorators import team_required
 from genfans.web.errors import add_form_error
 

@@ -1,4 +1,6 @@
-"""Jobs: submit, start, advance, finish, fail, cancel.
+"""The job engine: submit, start, advance, finish, fail, cancel. The only writer of a job's
+status and of the team's slots; what each job type takes and sends is its operation's
+(`studio.operations`), which the engine calls at fixed points.
 
 The Job row is the source of truth and tasks only carry its id. Status moves only by
 conditional updates (`UPDATE … WHERE status IN (…)`), so a duplicate webhook, a second worker
@@ -6,18 +8,23 @@ or a late poll finds nothing to do. Credits move in the same transaction as the 
 
 Locks are always taken in one order, job → team slots → credit balance, so concurrent
 submits, finishes and cancels of one team never deadlock.
+
+The engine's own tasks (advance a job, dispatch a team's queue) are defined here, next to the
+code that enqueues them: each re-enters the engine, so a separate tasks module would import the
+engine and be imported by it. The periodic ones are in `studio.tasks`.
 """
 
 import logging
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.tasks import task
 from django.utils import timezone
 
 from genfans.billing.selectors import plan_effective_for_team
@@ -40,9 +47,8 @@ from genfans.storage.services import (
 from genfans.studio import operations
 from genfans.studio.errors import IdempotencyKeyReused, JobNotCancellable, TooManyQueuedJobs
 from genfans.studio.models import ACTIVE_STATUSES, Job, JobStatus, JobType, TeamSlots
-from genfans.studio.queue import job_advance_on_commit, team_dispatch_on_commit
 from genfans.teams.activity import activity_record
-from genfans.teams.models import Action
+from genfans.teams.models import Action, Team
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +60,8 @@ ACTIONS = {
     JobType.FACE_SWAP: Action.FACE_SWAP,
 }
 DOWNLOAD_THREADS = 4
+# django.tasks priorities run from -100 to 100; plans use 0-3, so spread them out.
+PRIORITY_STEP = 10
 
 
 def _lease() -> timedelta:
@@ -95,7 +103,7 @@ def job_submit(
     plan = plan_effective_for_team(team=team)
     prepared = operations.prepare(job_type=job_type, plan=plan, team=team, raw=params)
     estimate = calculator.estimate(operation=job_type, params=prepared.pricing)
-    if job_type in operations.STAGES:
+    if operations.stages_files(job_type):
         existing = _admission_precheck(
             team=team,
             user=user,
@@ -264,8 +272,6 @@ def _slot_give_back(*, team_id) -> None:
 @transaction.atomic(durable=True)
 def team_dispatch(*, team_id) -> int:
     """Start as many of the team's waiting jobs as its plan allows."""
-    from genfans.teams.models import Team
-
     team = Team.objects.select_related("plan").filter(pk=team_id).first()
     if team is None:
         return 0
@@ -463,22 +469,14 @@ def _job_finish(*, job_id, outputs, status) -> bool:
     return True
 
 
-@transaction.atomic(durable=True)
-def job_fail(*, job_id, code: str, message: str) -> bool:
-    """Fail a job that has not ended and release its whole reservation."""
-    job = Job.objects.select_related("team", "team__plan").filter(pk=job_id).first()
-    if job is None:
-        return False
+def _job_end(job: Job, *, status: str, **fields) -> bool:
+    """Move a job that has not ended to `status`, conditionally; give back its slot and its
+    whole reservation and start the team's next job. False when it had already ended."""
     was_running = job.status == JobStatus.RUNNING
-    failed = Job.objects.filter(pk=job_id, status=job.status, status__in=ACTIVE_STATUSES).update(
-        status=JobStatus.FAILED,
-        finished_at=timezone.now(),
-        lease_until=None,
-        next_attempt_at=None,
-        error_code=code[:64],
-        error_message=message[:2000],
+    ended = Job.objects.filter(pk=job.pk, status=job.status, status__in=ACTIVE_STATUSES).update(
+        status=status, finished_at=timezone.now(), lease_until=None, next_attempt_at=None, **fields
     )
-    if not failed:
+    if not ended:
         return False
     if was_running:
         _slot_give_back(team_id=job.team_id)
@@ -490,32 +488,30 @@ def job_fail(*, job_id, code: str, message: str) -> bool:
 
 
 @transaction.atomic(durable=True)
+def job_fail(*, job_id, code: str, message: str) -> bool:
+    """Fail a job that has not ended and release its whole reservation."""
+    job = Job.objects.select_related("team", "team__plan").filter(pk=job_id).first()
+    if job is None:
+        return False
+    return _job_end(
+        job, status=JobStatus.FAILED, error_code=code[:64], error_message=message[:2000]
+    )
+
+
+@transaction.atomic(durable=True)
 def job_cancel(*, team, job_id, user=None, ip_address: str | None = None) -> Job:
     job = Job.objects.select_related("team", "team__plan").filter(team=team, pk=job_id).first()
     if job is None:
         raise NotFound("No such job.")
-    was_running = job.status == JobStatus.RUNNING
-    canceled = Job.objects.filter(pk=job.pk, status=job.status, status__in=ACTIVE_STATUSES).update(
-        status=JobStatus.CANCELED,
-        finished_at=timezone.now(),
-        lease_until=None,
-        next_attempt_at=None,
-    )
-    if not canceled:
+    if not _job_end(job, status=JobStatus.CANCELED):
         raise JobNotCancellable(status=job.status)
-    if was_running:
-        _slot_give_back(team_id=job.team_id)
-    credits_release(job=job)
-    operations.on_failed(job)
-    if was_running:
-        _start_next(team=job.team)
-        if job.provider_request_id:
-            call_on_commit(
-                _provider_cancel,
-                provider_get(job.provider),
-                endpoint=job.endpoint,
-                request_id=job.provider_request_id,
-            )
+    if job.status == JobStatus.RUNNING and job.provider_request_id:
+        call_on_commit(
+            _provider_cancel,
+            provider_get(job.provider),
+            endpoint=job.endpoint,
+            request_id=job.provider_request_id,
+        )
     activity_record(
         action=Action.CANCEL_JOB,
         team=team,
@@ -553,48 +549,28 @@ def job_webhook_received(*, job: Job) -> None:
             job_advance_on_commit(job_id=job.pk, priority=job.priority + 1)
 
 
-# --- periodic repair ----------------------------------------------------------------------
+# --- the engine's tasks ---------------------------------------------------------------------
 
 
-def jobs_sweep() -> dict[str, int]:
-    """Repair what crashes and lost tasks leave behind. Safe to run anywhere, any time."""
-    now = timezone.now()
-    grace = timedelta(seconds=settings.JOB_SWEEP_GRACE_SECONDS)
-    counts = {"resumed": 0, "expired": 0, "dispatched": 0, "slots_repaired": 0}
-
-    deadline = now - timedelta(seconds=settings.JOB_DEADLINE_SECONDS)
-    for job_id in Job.objects.filter(status=JobStatus.RUNNING, started_at__lt=deadline).values_list(
-        "pk", flat=True
-    ):
-        counts["expired"] += job_fail(
-            job_id=job_id, code="deadline_exceeded", message="The provider did not finish in time."
-        )
-
-    stalled = Job.objects.filter(status=JobStatus.RUNNING).filter(
-        Q(lease_until__lt=now) | Q(lease_until__isnull=True, next_attempt_at__lt=now - grace)
-    )
-    for job_id, priority in stalled.values_list("pk", "priority"):
-        with transaction.atomic():
-            job_advance_on_commit(job_id=job_id, priority=priority)
-        counts["resumed"] += 1
-
-    counts["slots_repaired"] = team_slots_repair()
-    waiting_teams = (
-        Job.objects.filter(status=JobStatus.QUEUED).values_list("team_id", flat=True).distinct()
-    )
-    for team_id in waiting_teams:
-        counts["dispatched"] += team_dispatch(team_id=team_id)
-    return counts
+def _priority(priority: int) -> int:
+    return max(-100, min(100, priority * PRIORITY_STEP))
 
 
-def team_slots_repair() -> int:
-    """Set every team's slot counter to its number of running jobs (a crash can leak one)."""
-    repaired = 0
-    for team_id in TeamSlots.objects.values_list("team_id", flat=True):
-        with transaction.atomic():
-            slots = rows_locked("slots", TeamSlots.objects.filter(team_id=team_id)).get()
-            running = Job.objects.filter(team_id=team_id, status=JobStatus.RUNNING).count()
-            if slots.used != running:
-                TeamSlots.objects.filter(team_id=team_id).update(used=running)
-                repaired += 1
-    return repaired
+@task()
+def job_advance_task(job_id: str) -> None:
+    job_advance(job_id=job_id)
+
+
+@task()
+def team_dispatch_task(team_id: str) -> None:
+    team_dispatch(team_id=team_id)
+
+
+def job_advance_on_commit(*, job_id, priority: int, run_after: datetime | None = None) -> None:
+    queued = job_advance_task.using(priority=_priority(priority), run_after=run_after)
+    transaction.on_commit(lambda: queued.enqueue(str(job_id)))
+
+
+def team_dispatch_on_commit(*, team_id, priority: int) -> None:
+    queued = team_dispatch_task.using(priority=_priority(priority))
+    transaction.on_commit(lambda: queued.enqueue(str(team_id)))
