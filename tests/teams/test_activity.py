@@ -1,8 +1,13 @@
+from importlib import import_module
+
 import pytest
+from django.apps import apps
 from django.test import Client
 
+from genfans.accounts.models import ApiKey
 from genfans.credits.spend import spend_limit_set
-from genfans.teams.models import ActivityLog
+from genfans.teams.activity import activity_record
+from genfans.teams.models import Action, ActivityLog
 from genfans.web.views.activity import describe
 from tests.factories import PASSWORD
 
@@ -88,3 +93,70 @@ def test_the_activity_page_says_why_a_key_was_revoked_and_what_changed(
 )
 def test_team_updates_are_described_by_what_changed(metadata, line):
     assert describe(ActivityLog(action="update_team", metadata=metadata)) == line
+
+
+def test_actors_are_people_keys_or_the_system_and_subjects_are_keys(
+    owner_client, team, owner, member
+):
+    key = ApiKey.objects.create(team=team, name="CI", prefix="gf_x", hash="h", created_by=owner)
+    activity_record(action=Action.GENERATE, team=team, api_key=key, metadata={"job_id": "j"})
+    activity_record(action=Action.SUBSCRIPTION_CHANGED, team=team, metadata={"plan": "pro"})
+    owner_client.patch(f"/api/team/members/{member.pk}", {"role": "owner"}, content_type=JSON)
+
+    page = owner_client.get("/dashboard/activity").text
+    items = owner_client.get("/api/team/activity").json()["items"]
+
+    assert "API key CI" in page and "system" in page and "Mia: member → owner" in page
+    role, subscription, generate = items[0], items[1], items[2]
+    assert (role["actor"], role["subject"]) == ("owner", {"id": str(member.pk), "name": "Mia"})
+    assert role["changes"] == {"role": ["member", "owner"]}
+    assert "member" not in role["metadata"]
+    assert (subscription["actor"], subscription["subject"]) == ("system", None)
+    assert (generate["actor"], generate["user"]) == ("API key CI", None)
+
+
+def test_a_deleted_person_is_a_former_member_as_actor_and_subject(
+    owner_client, team, owner, member, client_factory
+):
+    member_client = client_factory(member)
+    owner_client.patch(f"/api/team/members/{member.pk}", {"role": "owner"}, content_type=JSON)
+    member_client.patch("/api/team", {"name": "Mia's studio"}, content_type=JSON)
+    assert (
+        member_client.delete("/api/user", {"password": PASSWORD}, content_type=JSON).status_code
+        == 204
+    )
+
+    items = owner_client.get("/api/team/activity").json()["items"]
+    rename = next(e for e in items if e["action"] == "update_team")
+    role = next(e for e in items if e["action"] == "change_role")
+    page = owner_client.get("/dashboard/activity").text
+
+    assert rename["actor"] == "A former member"
+    assert rename["changes"] == {"name": [team.name, "Mia's studio"]}
+    assert role["subject"] is None
+    assert "A former member: member → owner" in page
+    assert "system" not in page
+
+
+def test_old_rows_move_their_member_email_to_subject_user(team, owner, member):
+    migration = import_module("genfans.teams.migrations.0008_activity_subject_key_changes")
+    removed = ActivityLog.objects.create(
+        team=team,
+        user=owner,
+        action="remove_team_member",
+        metadata={"member": "MEMBER@example.com", "role": "member"},
+    )
+    changed = ActivityLog.objects.create(
+        team=team,
+        user=owner,
+        action="change_role",
+        metadata={"member": "gone@example.com", "from": "member", "to": "owner"},
+    )
+
+    migration.move_people_to_keys(apps, None)
+
+    removed.refresh_from_db()
+    changed.refresh_from_db()
+    assert (removed.subject_user, removed.metadata) == (member, {"role": "member"})
+    assert (changed.subject_user, changed.metadata) == (None, {})
+    assert changed.changes == {"role": ["member", "owner"]}

@@ -1,11 +1,14 @@
 from datetime import timedelta
+from smtplib import SMTPServerDisconnected
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
 from django.test import Client
 from django.utils import timezone
 
 from genfans.accounts.models import User
+from genfans.emails.models import EmailDelivery, EmailStatus
 from genfans.teams.models import (
     ActivityLog,
     Invitation,
@@ -226,3 +229,31 @@ def test_revoked_invitation_cannot_be_revoked_twice(owner_client):
     assert second.status_code == 400
     assert second.json()["error"]["code"] == "invitation_invalid"
     assert owner_client.get("/api/team/invitations").json()["items"] == []
+
+
+def test_pending_invitations_say_where_their_email_is(
+    owner_client, team, owner, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        created = invite(owner_client, "sent@example.com").json()
+    invite(owner_client, "queued@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        monkeypatch.setattr(EmailBackend, "send_messages", _refuse)
+        invite(owner_client, "bounced@example.com")
+    EmailDelivery.objects.filter(recipient="bounced@example.com").update(status=EmailStatus.FAILED)
+
+    listed = owner_client.get("/api/team/invitations").json()["items"]
+    page = owner_client.get("/dashboard/team").text
+
+    assert created["email_status"] == "pending"
+    assert {i["email"]: i["email_status"] for i in listed} == {
+        "sent@example.com": "sent",
+        "queued@example.com": "pending",
+        "bounced@example.com": "failed",
+    }
+    assert "email sent" in page and "email sending" in page and "email failed" in page
+
+
+def _refuse(self, messages):
+    raise SMTPServerDisconnected("Connection unexpectedly closed")

@@ -7,6 +7,8 @@ from genfans.accounts.two_factor import team_two_factor_require
 from genfans.api.accounts import team_auth, team_caller, user_auth
 from genfans.core.http import client_ip
 from genfans.core.pagination import paginate
+from genfans.emails.models import EmailStatus
+from genfans.teams.activity import activity_actor_name
 from genfans.teams.emails import invitation_link
 from genfans.teams.middleware import SESSION_TEAM_KEY
 from genfans.teams.models import Role
@@ -85,6 +87,8 @@ class InvitationOut(Schema):
     expires_at: datetime
     created_at: datetime
     link: str
+    # Where the invitation's email is: pending, sending, sent, failed, or canceled (not needed).
+    email_status: str | None
 
 
 class InvitationPage(Schema):
@@ -98,11 +102,23 @@ class AcceptOut(Schema):
     role: str
 
 
+class PersonOut(Schema):
+    id: str
+    name: str
+
+
 class ActivityOut(Schema):
     action: str
     user: str | None
+    # Who acted, as the page says it: a person's name, "API key <name>", "system", or
+    # "A former member".
+    actor: str
+    # Whom it was done to (a removed member, a changed role); null when nobody or deleted.
+    subject: PersonOut | None
     ip_address: str | None
     metadata: dict
+    # What changed: {field: [old, new]}.
+    changes: dict
     created_at: datetime
 
 
@@ -126,7 +142,7 @@ def member_out(member) -> dict:
     }
 
 
-def invitation_out(invitation) -> dict:
+def invitation_out(invitation, *, email_status: str | None) -> dict:
     return {
         "id": str(invitation.id),
         "email": invitation.email,
@@ -136,7 +152,14 @@ def invitation_out(invitation) -> dict:
         "expires_at": invitation.expires_at,
         "created_at": invitation.created_at,
         "link": invitation_link(invitation.id),
+        "email_status": email_status,
     }
+
+
+def _subject_out(user) -> dict | None:
+    if user is None or user.is_deleted:
+        return None
+    return {"id": str(user.pk), "name": user.display_name}
 
 
 def team_out(caller) -> dict:
@@ -229,7 +252,8 @@ def list_invitations(request, query: Query[PageQuery]):
     page = paginate(
         invitation_list_pending_for_team(team=caller.team), limit=query.limit, cursor=query.cursor
     )
-    return {"items": [invitation_out(i) for i in page.items], "next_cursor": page.next_cursor}
+    items = [invitation_out(i, email_status=i.email_status) for i in page.items]
+    return {"items": items, "next_cursor": page.next_cursor}
 
 
 @router.post("/team/invitations", response={201: InvitationOut}, auth=team_auth)
@@ -243,7 +267,8 @@ def invite(request, payload: InvitationIn):
         role=payload.role,
         ip_address=client_ip(request),
     )
-    return Status(201, invitation_out(invitation))
+    # Its email is recorded and goes out once this request has committed.
+    return Status(201, invitation_out(invitation, email_status=EmailStatus.PENDING))
 
 
 @router.delete("/team/invitations/{invitation_id}", response={204: None}, auth=team_auth)
@@ -284,8 +309,11 @@ def list_activity(request, query: Query[PageQuery]):
             {
                 "action": entry.action,
                 "user": entry.user.email if entry.user else None,
+                "actor": activity_actor_name(entry),
+                "subject": _subject_out(entry.subject_user),
                 "ip_address": entry.ip_address,
                 "metadata": entry.metadata,
+                "changes": entry.changes,
                 "created_at": entry.created_at,
             }
             for entry in page.items

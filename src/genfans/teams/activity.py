@@ -35,6 +35,25 @@ def activity_record(
     )
 
 
+FORMER_MEMBER = "A former member"
+
+
+def activity_actor_name(entry: ActivityLog) -> str:
+    """Who did it, in words: the person, else the API key the request came with, else the
+    system (a Stripe webhook, the monthly replenishment). A deleted person is a former member."""
+    if entry.user is not None:
+        return FORMER_MEMBER if entry.user.is_deleted else entry.user.display_name
+    if entry.api_key is not None:
+        return f"API key {entry.api_key.name}"
+    return "system"
+
+
+def activity_subject_name(entry: ActivityLog) -> str:
+    """Whom it was done to; a deleted person is a former member."""
+    subject = entry.subject_user
+    return FORMER_MEMBER if subject is None or subject.is_deleted else subject.display_name
+
+
 def _without(value: Any, email: str) -> Any:
     if isinstance(value, dict):
         return {k: _without(v, email) for k, v in value.items() if not _names(v, email)}

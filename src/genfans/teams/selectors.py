@@ -1,6 +1,8 @@
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from genfans.core.ids import uuid_or_none
+from genfans.emails.models import EmailDelivery
 from genfans.teams.errors import InvitationInvalid, InvitationNotFound, MemberNotFound
 from genfans.teams.models import ActivityLog, Invitation, InvitationStatus, TeamMember
 
@@ -41,11 +43,14 @@ def member_get_for_team(*, team, user_id) -> TeamMember:
 
 
 def invitation_list_pending_for_team(*, team):
+    """Each with `email_status`: where its latest email is (None when it has none)."""
+    latest_email = EmailDelivery.objects.filter(invitation=OuterRef("pk")).order_by("-created_at")
     return (
         Invitation.objects.filter(
             team=team, status=InvitationStatus.PENDING, expires_at__gt=timezone.now()
         )
         .select_related("invited_by")
+        .annotate(email_status=Subquery(latest_email.values("status")[:1]))
         .order_by("-created_at")
     )
 
@@ -90,4 +95,8 @@ def invitation_list_open_for_email(*, email: str):
 
 
 def activity_list_for_team(*, team):
-    return ActivityLog.objects.filter(team=team).select_related("user").order_by("-created_at")
+    return (
+        ActivityLog.objects.filter(team=team)
+        .select_related("user", "subject_user", "api_key")
+        .order_by("-created_at")
+    )

@@ -2,6 +2,7 @@ from django.shortcuts import render
 
 from genfans.core.errors import ValidationError
 from genfans.core.pagination import paginate
+from genfans.teams.activity import activity_actor_name, activity_subject_name
 from genfans.teams.selectors import activity_list_for_team
 from genfans.web.decorators import team_required
 
@@ -27,14 +28,25 @@ def _revoke_api_key(data: dict) -> str:
     return f"{key}: {reason}" if reason else key
 
 
+def _change(entry, field: str) -> str:
+    old, new = (entry.changes or {}).get(field) or (None, None)
+    return f"{old} → {new}"
+
+
+def _remove_team_member(entry) -> str:
+    if (entry.metadata or {}).get("left"):
+        return "left the team"
+    return activity_subject_name(entry)
+
+
 def describe(entry) -> str:
     """One line per entry, from its metadata."""
     data = entry.metadata or {}
     details = {
         "invite_team_member": lambda: f"{data.get('email')} as {data.get('role')}",
         "revoke_invitation": lambda: data.get("email"),
-        "remove_team_member": lambda: data.get("member"),
-        "change_role": lambda: f"{data.get('member')}: {data.get('from')} → {data.get('to')}",
+        "remove_team_member": lambda: _remove_team_member(entry),
+        "change_role": lambda: f"{activity_subject_name(entry)}: " + _change(entry, "role"),
         "update_team": lambda: _update_team(data),
         "create_api_key": lambda: f"{data.get('name')} ({data.get('prefix')}…)",
         "revoke_api_key": lambda: _revoke_api_key(data),
@@ -56,7 +68,7 @@ def activity(request):
         page = paginate(activity_list_for_team(team=request.team), limit=PAGE_SIZE, cursor=cursor)
     except ValidationError:
         page = paginate(activity_list_for_team(team=request.team), limit=PAGE_SIZE)
-    entries = [(entry, describe(entry)) for entry in page.items]
+    entries = [(entry, activity_actor_name(entry), describe(entry)) for entry in page.items]
     return render(
         request,
         "web/activity/activity.html",

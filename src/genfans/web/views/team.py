@@ -11,6 +11,7 @@ from genfans.accounts.two_factor import team_two_factor_require
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
 from genfans.credits.spend import team_spend_get
+from genfans.emails.selectors import email_status_label
 from genfans.teams.middleware import SESSION_TEAM_KEY
 from genfans.teams.selectors import (
     invitation_list_open_for_email,
@@ -47,7 +48,10 @@ def _context(request, **extra) -> dict:
     return {
         "members": members,
         "owner_count": sum(1 for m in members if m.is_owner),
-        "invitations": list(invitation_list_pending_for_team(team=team)),
+        "invitations": [
+            (invitation, email_status_label(invitation.email_status))
+            for invitation in invitation_list_pending_for_team(team=team)
+        ],
         "invite_form": InviteForm(),
         "name_form": TeamNameForm(initial={"name": team.name}),
         "is_owner": is_owner,
