@@ -17,6 +17,7 @@ from genfans.storage.retention import (
 )
 from genfans.storage.services import asset_create
 from genfans.storage.tasks import retention_cleanup_task
+from genfans.studio.gallery import gallery_asset_delete
 from genfans.studio.models import Job
 from tests.factories import make_user
 
@@ -208,7 +209,6 @@ def test_concurrent_cleanups_delete_each_file_once(transactional_db):
     assets = [make_asset(team, expires_in_days=-1, size=3) for _ in range(40)]
     results, barrier = [], threading.Barrier(4)
     deletes = []
-    real_delete = default_storage.delete
 
     def counting_delete(key):
         deletes.append(key)
@@ -253,3 +253,27 @@ def test_retention_clear_and_restore(team, settings):
         expected = timezone.now() + timedelta(days=settings.RETENTION_DAYS)
         assert abs(photo.expires_at - expected) < timedelta(seconds=5)
     assert asset_retention_restore(team=team, asset_ids=ids) == 0
+
+
+def test_a_gallery_delete_whose_file_delete_failed_leaves_it_to_the_orphan_sweep(
+    team, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Issue 14: a hidden asset's file is not kept alive by its row for ever."""
+    import os
+    import time
+
+    asset = make_asset(team, expires_in_days=30)
+
+    def failing(key):
+        raise OSError("storage down")
+
+    monkeypatch.setattr(default_storage, "delete", failing)
+    with django_capture_on_commit_callbacks(execute=True):
+        gallery_asset_delete(team=team, asset_id=asset.pk)
+    monkeypatch.undo()
+    assert default_storage.exists(asset.storage_key)
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(settings.MEDIA_ROOT / asset.storage_key, (two_days_ago, two_days_ago))
+
+    assert retention_orphans_delete() == 1
+    assert not default_storage.exists(asset.storage_key)

@@ -5,6 +5,7 @@ from pydantic import Field
 
 from genfans.api.jobs import JobOut, job_detail, job_out
 from genfans.api.openapi import errors
+from genfans.api.schemas import QUALITY_PATTERN, JobEnvelope
 from genfans.api.security import api_auth
 from genfans.core.http import client_ip
 from genfans.studio.engine.services import job_submit
@@ -20,14 +21,10 @@ class GenerateIn(Schema):
     num_images: int = Field(default=1, ge=1, le=8)
     width: int = Field(default=1024, ge=64, le=4096)
     height: int = Field(default=1024, ge=64, le=4096)
-    quality: str = Field(default="standard", pattern="^(draft|standard|high)$")
+    quality: str = Field(default="standard", pattern=QUALITY_PATTERN)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
     # For a custom model: which of its versions (its current one when omitted).
     version: int | None = Field(default=None, ge=1)
-
-
-class JobEnvelope(Schema):
-    job: JobOut
 
 
 @router.post("/generate", response={202: JobEnvelope}, openapi_extra=errors(402, 429))

@@ -5,8 +5,9 @@ from uuid import UUID
 from ninja import Header, Query, Router, Schema, Status
 from pydantic import Field
 
-from genfans.api.jobs import JobOut, job_out
+from genfans.api.jobs import job_out
 from genfans.api.openapi import errors
+from genfans.api.schemas import JobEnvelope
 from genfans.api.security import api_auth
 from genfans.core.http import client_ip
 from genfans.core.pagination import paginate
@@ -31,10 +32,6 @@ class FaceSwapIn(Schema):
     target_upload_id: str = Field(max_length=64)
     model_id: str | None = Field(default=None, max_length=64)
     face_upload_id: str | None = Field(default=None, max_length=64)
-
-
-class JobEnvelope(Schema):
-    job: JobOut
 
 
 class GalleryItemOut(Schema):

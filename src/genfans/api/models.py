@@ -7,6 +7,7 @@ from pydantic import Field
 
 from genfans.api.jobs import JobOut, job_out
 from genfans.api.openapi import errors
+from genfans.api.schemas import QUALITY_PATTERN, JobEnvelope
 from genfans.api.security import api_auth
 from genfans.core.http import client_ip
 from genfans.core.pagination import paginate
@@ -78,7 +79,7 @@ class ModelIn(Schema):
     name: str = Field(min_length=1, max_length=80)
     reference_model_id: str = Field(max_length=64)
     upload_ids: list[str] = Field(min_length=1, max_length=30)
-    quality: str = Field(default="standard", pattern="^(draft|standard|high)$")
+    quality: str = Field(default="standard", pattern=QUALITY_PATTERN)
 
 
 class ModelPatch(Schema):
@@ -88,7 +89,7 @@ class ModelPatch(Schema):
 class RefineIn(Schema):
     instructions: str = Field(min_length=1, max_length=1000)
     upload_ids: list[str] = Field(default_factory=list, max_length=30)
-    quality: str = Field(default="standard", pattern="^(draft|standard|high)$")
+    quality: str = Field(default="standard", pattern=QUALITY_PATTERN)
 
 
 class ModelGenerateIn(Schema):
@@ -97,7 +98,7 @@ class ModelGenerateIn(Schema):
     num_images: int = Field(default=1, ge=1, le=8)
     width: int = Field(default=1024, ge=64, le=4096)
     height: int = Field(default=1024, ge=64, le=4096)
-    quality: str = Field(default="standard", pattern="^(draft|standard|high)$")
+    quality: str = Field(default="standard", pattern=QUALITY_PATTERN)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
 
 
@@ -109,10 +110,6 @@ class CreatedOut(Schema):
 class RefinedOut(Schema):
     model: ModelOut
     version: VersionOut
-    job: JobOut
-
-
-class JobEnvelope(Schema):
     job: JobOut
 
 

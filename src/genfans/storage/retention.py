@@ -74,16 +74,18 @@ ORPHAN_GRACE = timedelta(days=1)
 
 
 def retention_orphans_delete(*, now=None, grace: timedelta = ORPHAN_GRACE) -> int:
-    """Delete files under `teams/` that no asset row points to: left behind when the
-    transaction that wrote them rolled back. Files younger than `grace` are kept, since
-    their transaction may still be open."""
+    """Delete files under `teams/` that no live asset row points to: left behind when the
+    transaction that wrote them rolled back, or when deleting a hidden (deleted) asset's file
+    failed. Files younger than `grace` are kept, since their transaction may still be open."""
     now = now or timezone.now()
     deleted = 0
     for directory in _asset_directories():
         _, files = default_storage.listdir(directory)
         keys = [f"{directory}/{name}" for name in files]
         known = set(
-            Asset.objects.filter(storage_key__in=keys).values_list("storage_key", flat=True)
+            Asset.objects.filter(storage_key__in=keys, deleted_at__isnull=True).values_list(
+                "storage_key", flat=True
+            )
         )
         for key in keys:
             if key in known:
