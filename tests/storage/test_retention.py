@@ -1,5 +1,7 @@
 import io
 import json
+import os
+import time
 from datetime import timedelta
 from unittest import mock
 
@@ -209,6 +211,7 @@ def test_concurrent_cleanups_delete_each_file_once(transactional_db):
     assets = [make_asset(team, expires_in_days=-1, size=3) for _ in range(40)]
     results, barrier = [], threading.Barrier(4)
     deletes = []
+    real_delete = default_storage.delete
 
     def counting_delete(key):
         deletes.append(key)
@@ -259,9 +262,6 @@ def test_a_gallery_delete_whose_file_delete_failed_leaves_it_to_the_orphan_sweep
     team, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
     """Issue 14: a hidden asset's file is not kept alive by its row for ever."""
-    import os
-    import time
-
     asset = make_asset(team, expires_in_days=30)
 
     def failing(key):
