@@ -122,11 +122,6 @@ def test_a_stripe_error_is_shown_not_raised(owner_client, team, fake_stripe, pla
     assert fake_stripe.sessions == {}
 
 
-def test_the_free_plan_cannot_be_bought(owner_client, fake_stripe):
-    assert start_checkout(owner_client, "free").status_code == 404
-    assert fake_stripe.sessions == {}
-
-
 def test_portal_creates_a_configuration_once_and_opens_a_session(owner_client, team, fake_stripe):
     start_checkout(owner_client)
     team.refresh_from_db()
@@ -237,16 +232,35 @@ def test_a_subscribed_team_changes_plan_in_the_portal_not_a_second_checkout(
     owner_client.get(f"/dashboard/billing?session_id={session_id}")
 
     pricing = owner_client.get("/pricing")
-    response = start_checkout(owner_client, "studio")
-
-    assert "Your current plan" in pricing.text and "Switch to Studio" in pricing.text
-    assert len(fake_stripe.sessions) == 1
-    [portal] = fake_stripe.portal_sessions.values()
-    assert response["Location"] == portal["url"]
+    page = start_checkout(owner_client, "studio")
     api = owner_client.post(
         "/api/billing/checkout", {"plan": "studio"}, content_type="application/json"
     )
-    assert api.status_code == 409 and api.json()["error"]["code"] == "already_subscribed"
+
+    assert "Your current plan" in pricing.text and "Switch to Studio" in pricing.text
+    # One rule for the page and the API: no second checkout, the customer portal instead.
+    assert len(fake_stripe.sessions) == 1
+    page_portal, api_portal = fake_stripe.portal_sessions.values()
+    assert page.status_code == 302 and page["Location"] == page_portal["url"]
+    assert api.status_code == 200 and api.json() == {"url": api_portal["url"]}
+    team.refresh_from_db()
+    assert page_portal["customer"] == api_portal["customer"] == team.stripe_customer_id
+
+
+@pytest.mark.parametrize("plan_code", ["nope", "free"])
+def test_the_page_and_the_api_refuse_a_plan_alike(owner_client, fake_stripe, plan_code):
+    page = start_checkout(owner_client, plan_code)
+    api = owner_client.post(
+        "/api/billing/checkout", {"plan": plan_code}, content_type="application/json"
+    )
+
+    assert fake_stripe.sessions == {}
+    if plan_code == "nope":
+        assert page.status_code == 404
+        assert api.status_code == 404 and api.json()["error"]["code"] == "plan_not_found"
+    else:
+        assert page.status_code == 302 and page["Location"] == "/dashboard/billing"
+        assert api.status_code == 400 and api.json()["error"]["code"] == "plan_not_purchasable"
 
 
 def test_return_credits_the_first_invoice_and_its_webhook_then_changes_nothing(

@@ -2,10 +2,11 @@
 
 import pytest
 
+from genfans.billing.checkout import subscription_dev_checkout
 from genfans.billing.errors import DevCheckoutDisabled
-from genfans.billing.services import subscription_dev_checkout
 from genfans.credits.models import CreditTransaction
 from genfans.credits.selectors import credits_balance_get
+from genfans.teams.errors import NotTeamOwner
 from genfans.teams.models import Action, ActivityLog, Role, SubscriptionStatus, TeamMember
 from tests.factories import make_user
 
@@ -105,7 +106,7 @@ def test_members_cannot_use_the_dev_checkout(client, team, plans, debug):
     client.force_login(member)
 
     assert client.post("/dashboard/billing/checkout", {"plan": "pro"}).status_code == 403
-    with pytest.raises(DevCheckoutDisabled):
+    with pytest.raises(NotTeamOwner):
         subscription_dev_checkout(team=team, user=member, plan=plans["pro"])
     team.refresh_from_db()
     assert team.plan.code == "free"

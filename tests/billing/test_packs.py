@@ -454,8 +454,8 @@ def test_members_and_api_keys_cannot_buy(member_client, team, pack_stripe):
     by_key = api_client.post("/api/billing/packs/small/checkout")
 
     assert page.status_code == 403
-    assert api.status_code == 403 and api.json()["error"]["code"] == "forbidden"
-    assert by_key.status_code == 403 and by_key.json()["error"]["code"] == "forbidden"
+    assert api.status_code == 403 and api.json()["error"]["code"] == "not_team_owner"
+    assert by_key.status_code == 403 and by_key.json()["error"]["code"] == "not_team_owner"
     assert pack_stripe.sessions == {} and pack_stripe.customers == {}
     assert not CreditPurchase.objects.exists() and available(team) == start
 

@@ -8,24 +8,16 @@ from genfans.api.openapi import errors
 from genfans.api.security import api_auth
 from genfans.api.teams import PageQuery
 from genfans.billing import gateway
-from genfans.billing.errors import BillingNotConfigured
-from genfans.billing.models import Plan, StripeEventStatus
-from genfans.billing.packs import (
-    credit_purchase_list_for_team,
-    pack_checkout_create,
-    pack_dev_purchase,
-    pack_get_active,
-    pack_list_active,
-)
-from genfans.billing.selectors import plan_effective_for_team, team_billing_get
-from genfans.billing.services import (
-    checkout_session_create,
-    dev_checkout_enabled,
+from genfans.billing.checkout import (
+    pack_checkout_start,
     portal_session_create,
-    subscription_dev_checkout,
+    subscription_checkout_start,
 )
+from genfans.billing.errors import BillingNotConfigured
+from genfans.billing.models import StripeEventStatus
+from genfans.billing.packs import credit_purchase_list_for_team, pack_get_active, pack_list_active
+from genfans.billing.selectors import checkout_mode, plan_effective_for_team, team_billing_get
 from genfans.billing.webhooks import stripe_event_process, stripe_event_receive
-from genfans.core.errors import NotFound
 from genfans.core.pagination import paginate, paginate_by
 
 router = Router(tags=["billing"])
@@ -102,12 +94,6 @@ def purchase_out(purchase) -> dict:
     }
 
 
-def checkout_mode() -> str:
-    if gateway.stripe_enabled():
-        return "stripe"
-    return "development" if dev_checkout_enabled() else "unavailable"
-
-
 @router.post(
     "/stripe/webhook",
     auth=None,
@@ -146,25 +132,19 @@ def subscription_get(request):
 
 @router.post("/billing/checkout", response=RedirectOut, auth=api_auth, openapi_extra=errors(502))
 def checkout(request, payload: CheckoutIn):
+    """A URL to send the owner to: Stripe Checkout, the customer portal when the team is
+    already subscribed, or (development checkout, applied at once) the Billing page."""
     caller = request.auth
     caller.require_owner()
-    plan = Plan.objects.filter(code=payload.plan).first()
-    if plan is None:
-        raise NotFound("No such plan.")
-    mode = checkout_mode()
-    if mode == "development":
-        subscription_dev_checkout(team=caller.team, user=caller.user, plan=plan)
-        return {"url": f"{settings.BASE_URL}/dashboard/billing"}
-    if mode != "stripe":
-        raise BillingNotConfigured()
-    url = checkout_session_create(
+    url = subscription_checkout_start(
         team=caller.team,
         user=caller.user,
-        plan=plan,
+        plan_code=payload.plan,
         success_url=f"{settings.BASE_URL}/dashboard/billing?session_id={{CHECKOUT_SESSION_ID}}",
         cancel_url=f"{settings.BASE_URL}/pricing",
+        portal_return_url=f"{settings.BASE_URL}/dashboard/billing",
     )
-    return {"url": url}
+    return {"url": url or f"{settings.BASE_URL}/dashboard/billing"}
 
 
 @router.post("/billing/portal", response=RedirectOut, auth=api_auth, openapi_extra=errors(502))
@@ -203,21 +183,14 @@ def pack_checkout(request, code: str):
     at once and the Billing page's URL."""
     caller = request.auth
     caller.require_owner()
-    pack = pack_get_active(code=code)
-    mode = checkout_mode()
-    if mode == "development":
-        pack_dev_purchase(team=caller.team, user=caller.user, pack=pack)
-        return {"url": f"{settings.BASE_URL}/dashboard/billing"}
-    if mode != "stripe":
-        raise BillingNotConfigured()
-    url = pack_checkout_create(
+    url = pack_checkout_start(
         team=caller.team,
         user=caller.user,
-        pack=pack,
+        pack=pack_get_active(code=code),
         success_url=f"{settings.BASE_URL}/dashboard/billing?purchase=complete",
         cancel_url=f"{settings.BASE_URL}/dashboard/billing",
     )
-    return {"url": url}
+    return {"url": url or f"{settings.BASE_URL}/dashboard/billing"}
 
 
 @router.get("/billing/purchases", response=PurchasePage, auth=api_auth)

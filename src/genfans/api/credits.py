@@ -5,7 +5,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from genfans.api.security import api_auth
-from genfans.billing.selectors import FREE_PLAN_CODE
+from genfans.billing.selectors import plan_monthly_allowance
 from genfans.core.pagination import MAX_LIMIT, paginate
 from genfans.credits.calculator import OPERATIONS, estimate
 from genfans.credits.selectors import credit_transaction_list_for_team, credits_balance_get
@@ -61,10 +61,6 @@ class EstimateOut(Schema):
     breakdown: list[dict[str, Any]]
 
 
-def monthly_allowance(team) -> int:
-    return 0 if team.plan.code == FREE_PLAN_CODE else team.plan.monthly_credits
-
-
 def transaction_out(row) -> dict:
     return {
         "id": str(row.id),
@@ -88,7 +84,7 @@ def balance(request):
         "reserved": current.reserved,
         "plan_credits": current.subscription_available,
         "plan": team.plan.code,
-        "monthly_allowance": monthly_allowance(team),
+        "monthly_allowance": plan_monthly_allowance(plan=team.plan),
         "next_renewal": team.current_period_end,
     }
 

@@ -12,6 +12,7 @@ from genfans.accounts.selectors import api_key_get_active
 from genfans.accounts.services import api_key_mark_used
 from genfans.accounts.two_factor import two_factor_setup_required
 from genfans.core.errors import PermissionDenied, ValidationError
+from genfans.teams.errors import NotTeamOwner
 from genfans.teams.models import Team, TeamMember
 
 
@@ -41,7 +42,7 @@ class Caller:
 
     def require_owner(self) -> None:
         if not self.is_owner:
-            raise PermissionDenied("Only a team owner can do that.")
+            raise NotTeamOwner()
 
 
 class TeamApiKey(HttpBearer):

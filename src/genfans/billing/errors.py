@@ -59,11 +59,9 @@ class StripeUnavailable(DomainError):
     default_message = "Stripe could not be reached. Please try again in a moment."
 
 
-class AlreadySubscribed(Conflict):
-    code = "already_subscribed"
-    default_message = (
-        "Your team already has a subscription: change its plan in the customer portal."
-    )
+class PlanNotFound(NotFound):
+    code = "plan_not_found"
+    default_message = "No such plan."
 
 
 class MalformedEvent(ValidationError):

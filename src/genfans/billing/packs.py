@@ -26,7 +26,7 @@ from genfans.billing.errors import (
     PackPurchaseUnknown,
 )
 from genfans.billing.models import CreditPack, CreditPurchase, PurchaseStatus
-from genfans.billing.services import dev_checkout_enabled, team_stripe_customer_ensure
+from genfans.billing.selectors import dev_checkout_enabled
 from genfans.billing.stripe_objects import ref_id
 from genfans.core.locks import rows_locked
 from genfans.credits.services import credits_grant, credits_refund
@@ -89,41 +89,6 @@ def credit_purchase_list_for_team(*, team: Team):
 
 
 # --- buying ----------------------------------------------------------------------------------
-
-
-def pack_checkout_create(
-    *, team: Team, user, pack: CreditPack, success_url: str, cancel_url: str
-) -> str:
-    """A Stripe Checkout Session (`mode=payment`) for one pack; returns its URL and records the
-    purchase as pending under the session id. Not one transaction: it calls Stripe."""
-    team_owner_require(team=team, user=user)
-    if not pack.active:
-        raise PackNotFound()
-    price_id = price_id_for_pack(pack=pack)
-    customer_id = team_stripe_customer_ensure(team=team, user=user)
-    # On the payment too, so its charge (and the charge's refunds) name the team and the pack.
-    metadata = {"team_id": str(team.pk), "pack": pack.code, "kind": PACK_KIND}
-    session = gateway.checkout_session_create(
-        params={
-            "mode": "payment",
-            "line_items": [{"price": price_id, "quantity": 1}],
-            "customer": customer_id,
-            "client_reference_id": str(team.pk),
-            "metadata": metadata,
-            "payment_intent_data": {"metadata": metadata},
-            "success_url": success_url,
-            "cancel_url": cancel_url,
-        }
-    )
-    CreditPurchase.objects.create(
-        team=team,
-        pack=pack,
-        user=user,
-        credits=pack.credits,
-        amount_cents=pack.price_cents,
-        stripe_session_id=session["id"],
-    )
-    return session["url"]
 
 
 @transaction.atomic(durable=True)

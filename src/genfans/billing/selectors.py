@@ -11,6 +11,18 @@ FREE_PLAN_CODE = "free"
 PLAN_HONOURING_STATUSES = {SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING}
 
 
+def dev_checkout_enabled() -> bool:
+    return bool(settings.DEBUG) and not gateway.stripe_enabled()
+
+
+def checkout_mode() -> str:
+    """How this server sells plans and packs: `stripe`, `development` (DEBUG without a Stripe
+    key: applied locally) or `unavailable`."""
+    if gateway.stripe_enabled():
+        return "stripe"
+    return "development" if dev_checkout_enabled() else "unavailable"
+
+
 def plan_free() -> Plan:
     return Plan.objects.get(code=FREE_PLAN_CODE)
 
@@ -20,6 +32,20 @@ def plan_effective_for_team(*, team) -> Plan:
     if team.plan.code == FREE_PLAN_CODE or team.subscription_status in PLAN_HONOURING_STATUSES:
         return team.plan
     return plan_free()
+
+
+def plan_monthly_allowance(*, plan: Plan) -> int:
+    """The credits each billing period of the plan grants (none on the free plan, whose
+    credits are a one-off grant at sign-up)."""
+    return 0 if plan.code == FREE_PLAN_CODE else plan.monthly_credits
+
+
+def plan_get(*, code: str) -> Plan | None:
+    return Plan.objects.filter(code=code).first()
+
+
+def plan_list() -> list[Plan]:
+    return list(Plan.objects.order_by("sort_order"))
 
 
 def plan_lookup_key(plan: Plan) -> str:

@@ -5,9 +5,11 @@ Events arrive duplicated and in any order. A duplicate finds its row already pro
 An event is matched to its team by, in order: our `team_id` metadata (set on the checkout
 session, the subscription and hence its invoices), the team's Stripe customer (created and
 linked before checkout), the team's subscription. One that still matches no team is
-*parked*, not failed, and is reprocessed when `subscription_apply` links a customer or
-subscription to a team. Matching never calls Stripe, so processing holds no lock across
-network calls. Subscription events older than the last one applied are ignored.
+*parked*, not failed, and is reprocessed once a customer or subscription is linked to a
+team: by the inbox itself after an event that matched a team (its handler may have linked
+it), and by checkout (billing/checkout.py) through a task. Matching never calls Stripe, so
+processing holds no lock across network calls. Subscription events older than the last one
+applied are ignored.
 """
 
 import hashlib
@@ -133,7 +135,15 @@ def _malformed_store(*, payload: bytes, data, problem: str) -> StripeEvent:
 
 
 def stripe_event_process(*, event_id) -> StripeEvent:
-    """Process a stored event unless that was done already; record status and error."""
+    """Process a stored event unless that was done already; record status and error. Then,
+    when it matched a team, the events parked for want of that team's Stripe links."""
+    event = _event_process(event_id=event_id)
+    if event.status == StripeEventStatus.PROCESSED and event.team_id:
+        stripe_events_reprocess_parked(team=event.team)
+    return event
+
+
+def _event_process(*, event_id) -> StripeEvent:
     with transaction.atomic(durable=True):
         event = rows_locked("stripe_event", StripeEvent.objects.filter(pk=event_id)).get()
         if event.status in DONE:
@@ -163,8 +173,7 @@ def stripe_event_process(*, event_id) -> StripeEvent:
     return event
 
 
-def stripe_events_reprocess_parked(*, team: Team) -> int:
-    """Process again the parked events that name this team's customer or subscription."""
+def _parked_for(team: Team) -> list:
     refs = [
         ("customer_id", team.stripe_customer_id),
         ("subscription_id", team.stripe_subscription_id),
@@ -178,11 +187,22 @@ def stripe_events_reprocess_parked(*, team: Team) -> int:
                 ).values_list("pk", flat=True)
             )
     events = StripeEvent.objects.filter(pk__in=ids).order_by("stripe_created_at", "created_at")
-    count = 0
-    for pk in events.values_list("pk", flat=True):
-        stripe_event_process(event_id=pk)
-        count += 1
-    return count
+    return list(events.values_list("pk", flat=True))
+
+
+def stripe_events_reprocess_parked(*, team: Team) -> int:
+    """Process again the parked events that name this team's customer or subscription, until
+    none is left: one of them may link the other (a customer's event links the subscription
+    another event names). Each event is tried once per call."""
+    tried: set = set()
+    while True:
+        team.refresh_from_db(fields=["stripe_customer_id", "stripe_subscription_id"])
+        pending = [pk for pk in _parked_for(team) if pk not in tried]
+        if not pending:
+            return len(tried)
+        for pk in pending:
+            tried.add(pk)
+            _event_process(event_id=pk)
 
 
 def _team_for(event: StripeEvent, *, metadata: dict | None = None, reference: str = "") -> Team:

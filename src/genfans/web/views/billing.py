@@ -7,25 +7,24 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from genfans.billing import gateway
-from genfans.billing.entitlements import plan_feature_rows, trial_available
-from genfans.billing.errors import AlreadySubscribed, PackNotFound
-from genfans.billing.models import Plan, PurchaseStatus
-from genfans.billing.packs import (
-    credit_purchase_list_for_team,
-    pack_checkout_create,
-    pack_dev_purchase,
-    pack_get_active,
-    pack_list_active,
-)
-from genfans.billing.selectors import plan_effective_for_team, plan_list_paid, team_billing_get
-from genfans.billing.services import (
-    LIVE_STATUSES,
-    checkout_session_create,
+from genfans.billing.checkout import (
     checkout_session_sync,
-    dev_checkout_enabled,
+    pack_checkout_start,
     portal_session_create,
-    subscription_dev_checkout,
+    subscription_checkout_start,
 )
+from genfans.billing.entitlements import plan_feature_rows, trial_available
+from genfans.billing.errors import BillingNotConfigured, PackNotFound, PlanNotFound
+from genfans.billing.models import PurchaseStatus
+from genfans.billing.packs import credit_purchase_list_for_team, pack_get_active, pack_list_active
+from genfans.billing.selectors import (
+    checkout_mode,
+    plan_effective_for_team,
+    plan_list,
+    plan_list_paid,
+    team_billing_get,
+)
+from genfans.billing.services import subscription_is_live
 from genfans.core.errors import DomainError
 from genfans.credits.selectors import credits_balance_get
 from genfans.teams.models import SubscriptionStatus
@@ -41,12 +40,6 @@ PURCHASE_BADGES = {
 }
 # The pages with a "Buy credits" card, by URL name: a purchase returns to the one it came from.
 PACK_PAGES = ("billing", "credits")
-
-
-def _checkout_mode() -> str:
-    if gateway.stripe_enabled():
-        return "stripe"
-    return "development" if dev_checkout_enabled() else "unavailable"
 
 
 def _absolute(request, path: str) -> str:
@@ -79,7 +72,7 @@ def packs_context(request, *, page: str) -> dict:
             for p in purchases
         ],
         "pack_page": page,
-        "pack_checkout_mode": _checkout_mode(),
+        "pack_checkout_mode": checkout_mode(),
         "can_buy_packs": request.membership.is_owner,
     }
 
@@ -89,7 +82,7 @@ def pricing(request):
     team = membership.team if membership else None
     selected = request.GET.get("plan", "")
     plans = list(plan_list_paid())
-    every_plan = list(Plan.objects.order_by("sort_order"))
+    every_plan = plan_list()
     return render(
         request,
         "web/billing/pricing.html",
@@ -101,10 +94,8 @@ def pricing(request):
             "selected": selected if any(p.code == selected for p in plans) else "",
             "is_owner": bool(membership and membership.is_owner),
             "team": team,
-            "checkout_mode": _checkout_mode(),
-            "subscribed": bool(
-                team and team.plan.is_paid and team.subscription_status in LIVE_STATUSES
-            ),
+            "checkout_mode": checkout_mode(),
+            "subscribed": bool(team and subscription_is_live(team=team)),
         },
     )
 
@@ -112,38 +103,35 @@ def pricing(request):
 @owner_required
 @require_POST
 def checkout(request):
-    plan = Plan.objects.filter(code=request.POST.get("plan", "")).first()
-    if plan is None or not plan.is_paid:
-        raise Http404("No such plan.")
-    mode = _checkout_mode()
+    plan_code = request.POST.get("plan", "")
     try:
-        if mode == "development":
-            subscription_dev_checkout(team=request.team, user=request.user, plan=plan)
-            messages.success(
-                request,
-                f"Development checkout: your team is now on the {plan.name} plan (trial).",
-            )
-            return redirect("billing")
-        if mode == "stripe":
-            success = _absolute(request, "/dashboard/billing") + "?session_id={CHECKOUT_SESSION_ID}"
-            try:
-                url = checkout_session_create(
-                    team=request.team,
-                    user=request.user,
-                    plan=plan,
-                    success_url=success,
-                    cancel_url=_absolute(request, "/pricing?" + urlencode({"plan": plan.code})),
-                )
-            except AlreadySubscribed:
-                url = portal_session_create(
-                    team=request.team, return_url=_absolute(request, "/dashboard/billing")
-                )
-            return redirect(url)
+        url = subscription_checkout_start(
+            team=request.team,
+            user=request.user,
+            plan_code=plan_code,
+            success_url=_absolute(request, "/dashboard/billing")
+            + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=_absolute(request, "/pricing?" + urlencode({"plan": plan_code})),
+            portal_return_url=_absolute(request, "/dashboard/billing"),
+        )
+    except PlanNotFound as error:
+        raise Http404(error.message) from error
+    except BillingNotConfigured as error:
+        messages.error(request, error.message)
+        return redirect("pricing")
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("billing")
-    messages.error(request, "Billing is not configured on this server.")
-    return redirect("pricing")
+    if url is None:
+        trial = (
+            " (trial)" if request.team.subscription_status == SubscriptionStatus.TRIALING else ""
+        )
+        messages.success(
+            request,
+            f"Development checkout: your team is now on the {request.team.plan.name} plan{trial}.",
+        )
+        return redirect("billing")
+    return redirect(url)
 
 
 @owner_required
@@ -155,28 +143,23 @@ def pack_checkout(request):
         pack = pack_get_active(code=request.POST.get("pack", ""))
     except PackNotFound as error:
         raise Http404(error.message) from error
-    mode = _checkout_mode()
     try:
-        if mode == "development":
-            pack_dev_purchase(team=request.team, user=request.user, pack=pack)
-            messages.success(
-                request, f"Development checkout: {pack.credits:,} credits were added to your team."
-            )
-            return redirect(page)
-        if mode == "stripe":
-            url = pack_checkout_create(
-                team=request.team,
-                user=request.user,
-                pack=pack,
-                success_url=_absolute(request, "/dashboard/billing?purchase=complete"),
-                cancel_url=_absolute(request, reverse(page)),
-            )
-            return redirect(url)
+        url = pack_checkout_start(
+            team=request.team,
+            user=request.user,
+            pack=pack,
+            success_url=_absolute(request, "/dashboard/billing?purchase=complete"),
+            cancel_url=_absolute(request, reverse(page)),
+        )
     except DomainError as error:
         messages.error(request, error.message)
         return redirect(page)
-    messages.error(request, "Billing is not configured on this server.")
-    return redirect(page)
+    if url is None:
+        messages.success(
+            request, f"Development checkout: {pack.credits:,} credits were added to your team."
+        )
+        return redirect(page)
+    return redirect(url)
 
 
 @owner_required
@@ -221,7 +204,7 @@ def billing(request):
             "payment_problem": bool(billing_state and billing_state.payment_failed_at)
             or team.subscription_status in PAYMENT_PROBLEM_STATUSES,
             "is_owner": request.membership.is_owner,
-            "checkout_mode": _checkout_mode(),
+            "checkout_mode": checkout_mode(),
             "credits_available": _credits_available(team),
             "debug": settings.DEBUG,
             **packs_context(request, page="billing"),

@@ -1,6 +1,6 @@
 from django.shortcuts import render
 
-from genfans.billing.selectors import FREE_PLAN_CODE
+from genfans.billing.selectors import plan_monthly_allowance
 from genfans.core.errors import ValidationError
 from genfans.core.pagination import paginate
 from genfans.credits.models import Kind
@@ -54,7 +54,7 @@ def credits_page(request):
     context |= {
         "balance": balance,
         "plan": team.plan,
-        "allowance": 0 if team.plan.code == FREE_PLAN_CODE else team.plan.monthly_credits,
+        "allowance": plan_monthly_allowance(plan=team.plan),
         "renews_at": team.current_period_end,
         **packs_context(request, page="credits"),
     }
