@@ -9,7 +9,9 @@ from genfans.credits.spend import spend_limit_set
 from genfans.teams.activity import activity_record
 from genfans.teams.models import Action, ActivityLog
 from genfans.web.views.activity import describe
-from tests.factories import PASSWORD
+from tests.catalog.factories import make_reference_model
+from tests.credits.factories import give_credits
+from tests.factories import PASSWORD, make_api_key
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
@@ -160,3 +162,20 @@ def test_old_rows_move_their_member_email_to_subject_user(team, owner, member):
     assert (removed.subject_user, removed.metadata) == (member, {"role": "member"})
     assert (changed.subject_user, changed.metadata) == (None, {})
     assert changed.changes == {"role": ["member", "owner"]}
+
+
+def test_a_job_sent_with_an_api_key_is_logged_as_the_key(client, team, owner):
+    raw = make_api_key(team=team, user=owner, name="Scheduler")
+    give_credits(team, 100)
+    response = client.post(
+        "/api/generate",
+        {"model_id": str(make_reference_model().pk), "prompt": "a portrait"},
+        content_type=JSON,
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert response.status_code == 202, response.content
+
+    entry = ActivityLog.objects.get(action=Action.GENERATE)
+
+    assert entry.api_key.name == "Scheduler"
+    assert entry.user is None

@@ -221,6 +221,7 @@ def _job_submit(
         action=ACTIONS[job_type],
         team=team,
         user=user,
+        api_key=api_key,
         ip_address=ip_address,
         metadata={"job_id": str(job.pk), "credits": estimate.credits},
     )
