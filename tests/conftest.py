@@ -23,8 +23,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _plans_after_flush(request):
-    """Transactional tests flush every table when they end, the free plan the migrations
-    made included, so each one starts by putting the plans back."""
+    """Transactional tests flush every table when they end, the free plan and the pricing
+    rules the migrations made included, so each one starts by putting them back."""
     marker = request.node.get_closest_marker("django_db")
     names = request.fixturenames
     if (
@@ -33,9 +33,28 @@ def _plans_after_flush(request):
         or (marker is not None and marker.kwargs.get("transaction"))
     ):
         from genfans.billing.seed import seed_plans
+        from genfans.credits.seed import seed_pricing_rules
 
         request.getfixturevalue("transactional_db")
         seed_plans()
+        seed_pricing_rules()
+
+
+@pytest.fixture(autouse=True)
+def _pricing_rules(request):
+    """The calculator refuses to price an operation without its rule (`genfans seed` creates
+    them), so every test with a database gets the default rules."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in (
+        request.fixturenames
+    )
+    if transactional or (marker is not None and marker.kwargs.get("transaction")):
+        return  # _plans_after_flush seeds them
+    if "db" in request.fixturenames or marker is not None:
+        from genfans.credits.seed import seed_pricing_rules
+
+        request.getfixturevalue("db")
+        seed_pricing_rules()
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from genfans.credits.audit import ledger_audit
 from genfans.credits.models import CreditBalance, CreditReservation
@@ -52,7 +53,8 @@ def test_reserved_without_a_reservation_is_found(team):
 def test_a_finished_job_holding_a_reservation_is_found(team):
     job = make_job(team)
     credits_reserve(team=team, job=job, amount=20)
-    Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED)  # ended without a release
+    # Ended (status and finished_at, as the engine sets them) without a release.
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, finished_at=timezone.now())
     assert ledger_audit() == [f"job {job.pk} is failed but still holds 20 reserved credits"]
     assert audit_output()[2] == 1
 

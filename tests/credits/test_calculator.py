@@ -3,6 +3,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from genfans.core.errors import ValidationError
+from genfans.credits.admin import PricingRuleForm
 from genfans.credits.calculator import (
     DEFAULT_RULES,
     QUALITIES,
@@ -11,7 +12,7 @@ from genfans.credits.calculator import (
     estimate,
     rule_check,
 )
-from genfans.credits.errors import OperationUnavailable
+from genfans.credits.errors import OperationUnavailable, PricingNotConfigured
 from genfans.credits.models import CreditReservation, PricingRule
 from genfans.credits.seed import seed_pricing_rules
 from genfans.credits.selectors import credits_balance_get
@@ -193,8 +194,17 @@ class TestInvalidParams:
 
 @pytest.mark.django_db
 class TestEstimateReadsTheDatabase:
-    def test_without_rules_the_defaults_apply(self):
+    def test_the_seeded_rules_price_with_the_defaults(self):
         assert estimate(operation="face_swap", params={}).credits == 5
+
+    def test_a_missing_rule_is_an_error_not_a_built_in_price(self):
+        PricingRule.objects.filter(operation="face_swap").delete()
+
+        with pytest.raises(PricingNotConfigured) as raised:
+            estimate(operation="face_swap", params={})
+
+        assert raised.value.code == "pricing_not_configured"
+        assert "genfans seed" in raised.value.message
 
     def test_an_edited_rule_changes_the_price(self):
         seed_pricing_rules()
@@ -241,8 +251,10 @@ class TestRuleCheck:
     def test_broken_parameters_are_reported(self, parameters):
         assert rule_check("image_generation", parameters)
 
-    def test_admin_validation_uses_it(self):
-        from django.core.exceptions import ValidationError as DjangoValidationError
+    def test_admin_validation_uses_it(self, db):
+        form = PricingRuleForm(
+            data={"operation": "image_generation", "parameters": '{"per_image": "x"}'}
+        )
 
-        with pytest.raises(DjangoValidationError):
-            PricingRule(operation="image_generation", parameters={"per_image": "x"}).clean()
+        assert not form.is_valid()
+        assert form.errors["parameters"] == rule_check("image_generation", {"per_image": "x"})

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from genfans.core.errors import DomainError
+from genfans.credits.calculator import rule_check
 from genfans.credits.models import CreditBalance, CreditReservation, CreditTransaction, PricingRule
 from genfans.credits.services import credits_adjust
 from genfans.teams.models import Team
@@ -137,8 +138,24 @@ class CreditReservationAdmin(ReadOnlyAdmin):
     list_select_related = ["team"]
 
 
+class PricingRuleForm(forms.ModelForm):
+    """Refuses parameters the calculator cannot price (checked against sample jobs)."""
+
+    class Meta:
+        model = PricingRule
+        fields = ["operation", "parameters", "active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        problems = rule_check(cleaned.get("operation"), cleaned.get("parameters"))
+        if problems:
+            self.add_error("parameters", problems)
+        return cleaned
+
+
 @admin.register(PricingRule)
 class PricingRuleAdmin(admin.ModelAdmin):
+    form = PricingRuleForm
     list_display = ["operation", "active", "updated_at"]
     list_filter = ["active"]
     readonly_fields = ["updated_at"]

@@ -1,5 +1,7 @@
 """The ledger invariant (DESIGN §4): each team's cached balance equals the sums of its ledger,
-its reserved credits equal its pending reservations, and no finished job holds a reservation."""
+its reserved credits equal its pending reservations, and no finished job holds a reservation.
+A job has finished when it has a `finished_at`: the engine sets it with every final status,
+and reading it keeps the ledger from importing the studio."""
 
 from django.db.models import BigIntegerField, Case, F, Sum, Value, When
 
@@ -24,8 +26,6 @@ def _signed_sum(position: int) -> Sum:
 
 def ledger_audit() -> list[str]:
     """Problems found, one sentence each; an empty list means the ledger is exact."""
-    from genfans.studio.models import FINAL_STATUSES
-
     problems: list[str] = []
     sums = {
         row["team_id"]: (row["available"] or 0, row["reserved"] or 0)
@@ -75,7 +75,7 @@ def ledger_audit() -> list[str]:
             problems.append(f"team {team_id}: holds {plan} plan credits outside any period")
 
     stuck = CreditReservation.objects.filter(
-        status=ReservationStatus.PENDING, job__status__in=FINAL_STATUSES
+        status=ReservationStatus.PENDING, job__finished_at__isnull=False
     ).values_list("job_id", "job__status", "amount")
     for job_id, status, amount in stuck:
         problems.append(f"job {job_id} is {status} but still holds {amount} reserved credits")

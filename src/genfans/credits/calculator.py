@@ -1,13 +1,15 @@
-"""Credit prices. `calculate` is pure (rule parameters + job params → credits and breakdown);
-`estimate` reads the operation's active `PricingRule`, falling back to DEFAULT_RULES when the
-database has none (a fresh test database). The same numbers are shown and reserved."""
+"""Credit prices. `calculate` is pure (rule parameters + job params → credits and breakdown;
+a key the rule leaves out takes its DEFAULT_RULES value); `estimate` reads the operation's
+active `PricingRule` and refuses with PricingNotConfigured when there is none (`genfans seed`
+creates them). The same numbers are shown and reserved."""
 
 import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from genfans.credits.errors import InvalidPricingParams, OperationUnavailable
+from genfans.credits.errors import InvalidPricingParams, OperationUnavailable, PricingNotConfigured
+from genfans.credits.models import PricingRule
 
 QUALITIES = ("draft", "standard", "high")
 
@@ -287,11 +289,11 @@ def rule_check(operation: str, rule_parameters: Any) -> list[str]:
 
 
 def estimate(*, operation: str, params: dict) -> Estimate:
-    from genfans.credits.models import PricingRule
-
     if operation not in PRICERS:
         raise InvalidPricingParams(f"Unknown operation {operation!r}.", field="operation")
     rule = PricingRule.objects.filter(operation=operation).first()
-    if rule is not None and not rule.active:
+    if rule is None:
+        raise PricingNotConfigured(field="operation")
+    if not rule.active:
         raise OperationUnavailable(field="operation")
-    return calculate(rule.parameters if rule else {}, params, operation=operation)
+    return calculate(rule.parameters, params, operation=operation)

@@ -1,4 +1,4 @@
-from genfans.core.errors import DomainError, ValidationError
+from genfans.core.errors import Conflict, DomainError, ValidationError
 
 
 class InsufficientCredits(DomainError):
@@ -26,3 +26,12 @@ class InvalidPricingParams(ValidationError):
 class OperationUnavailable(ValidationError):
     code = "operation_unavailable"
     default_message = "This operation is not available right now."
+
+
+class PricingNotConfigured(Conflict):
+    """The operation has no pricing rule: the database was never seeded (or the row was
+    deleted). Never priced from built-in defaults, so what is shown and reserved is always
+    what the operator set."""
+
+    code = "pricing_not_configured"
+    default_message = "This operation has no price yet: an operator must run `genfans seed`."

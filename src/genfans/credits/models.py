@@ -230,12 +230,3 @@ class PricingRule(BaseModel):
 
     def __str__(self) -> str:
         return self.get_operation_display()
-
-    def clean(self) -> None:
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
-        from genfans.credits.calculator import rule_check
-
-        problems = rule_check(self.operation, self.parameters)
-        if problems:
-            raise DjangoValidationError({"parameters": problems})

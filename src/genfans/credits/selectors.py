@@ -1,4 +1,5 @@
-from genfans.credits.models import CreditBalance, CreditReservation, CreditTransaction, Kind
+from genfans.core.errors import ValidationError
+from genfans.credits.models import CreditBalance, CreditTransaction, Kind
 
 
 def credits_balance_get(*, team) -> CreditBalance:
@@ -10,12 +11,6 @@ def credit_transaction_list_for_team(*, team, kind: str | None = None):
     rows = CreditTransaction.objects.filter(team=team)
     if kind:
         if kind not in Kind.values:
-            from genfans.core.errors import ValidationError
-
             raise ValidationError(f"kind must be one of: {', '.join(Kind.values)}.", field="kind")
         rows = rows.filter(kind=kind)
     return rows.order_by("-created_at", "-pk")
-
-
-def credit_reservation_get_for_job(*, team, job_id) -> CreditReservation | None:
-    return CreditReservation.objects.filter(team=team, job_id=job_id).first()
