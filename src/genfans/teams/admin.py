@@ -3,10 +3,25 @@ from django.contrib import admin
 from genfans.teams.models import ActivityLog, Invitation, Team, TeamMember
 
 
-class TeamMemberInline(admin.TabularInline):
+class ReadOnlyMembers:
+    """Members join, change role and leave only through the teams services (invitations,
+    `team_member_remove`), which keep at least one owner and revoke what a leaver held."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class TeamMemberInline(ReadOnlyMembers, admin.TabularInline):
     model = TeamMember
     extra = 0
-    raw_id_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = fields
 
 
 @admin.register(Team)
@@ -16,10 +31,19 @@ class TeamAdmin(admin.ModelAdmin):
     search_fields = ["name", "stripe_customer_id", "stripe_subscription_id"]
     inlines = [TeamMemberInline]
     list_select_related = ["plan"]
+    # `subscription_apply` is the only writer of a team's subscription state.
+    readonly_fields = [
+        "plan",
+        "subscription_status",
+        "stripe_customer_id",
+        "stripe_subscription_id",
+        "trial_ends_at",
+        "current_period_end",
+    ]
 
 
 @admin.register(TeamMember)
-class TeamMemberAdmin(admin.ModelAdmin):
+class TeamMemberAdmin(ReadOnlyMembers, admin.ModelAdmin):
     list_display = ["user", "team", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__email", "team__name"]
