@@ -38,6 +38,7 @@ chromium:
 lint: install-test
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	PYTHONPATH=src $(BIN)/lint-imports --no-cache
 
 format: install-test
 	$(BIN)/ruff format src tests

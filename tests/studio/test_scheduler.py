@@ -1,7 +1,7 @@
 from django_tasks_db.models import DBTaskResult
 
-from genfans.core.scheduler import schedule_tick
 from genfans.core.models import ScheduledRun
+from genfans.core.scheduler import schedule_tick
 
 
 def test_each_periodic_task_fires_once_per_slot_however_many_workers_tick(

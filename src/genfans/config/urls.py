@@ -11,4 +11,3 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("", include("genfans.web.urls")),
 ]
-
