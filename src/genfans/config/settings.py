@@ -2,7 +2,6 @@
 
 import ipaddress
 import os
-import sys
 from urllib.parse import urlparse
 
 import dj_database_url
@@ -11,7 +10,6 @@ from django.utils.csp import CSP
 
 from genfans.config.env import BASE_DIR, env_bool, env_float, env_int, env_list, env_str
 
-TESTING = "pytest" in sys.modules
 DEBUG = env_bool("DEBUG", default=True)
 
 SECRET_KEY = env_str("AUTH_SECRET")
@@ -142,8 +140,6 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-if TESTING:
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -175,9 +171,7 @@ X_FRAME_OPTIONS = "DENY"
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-        if TESTING
-        else {
+        {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env_str("REDIS_URL"),
         }
