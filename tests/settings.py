@@ -3,9 +3,9 @@ plus the two switches that only make tests faster. The processes tests start as 
 would (tests/production) get the app's settings, never these."""
 
 from genfans.config.settings import *  # noqa: F403
-from genfans.config.settings import PASSWORD_HASHERS
+from genfans.config.settings import CACHES, PASSWORD_HASHERS
 
 # Hashing with bcrypt on every sign-up would make the suite minutes slower.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 # Each test starts with an empty cache (tests/conftest.py clears it) in its own process.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {**CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

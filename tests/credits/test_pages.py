@@ -49,10 +49,11 @@ def test_pagination(owner_client, team):
     assert 'data-testid="older"' not in second
 
 
-def test_bad_filters_fall_back_to_everything(owner_client):
-    response = owner_client.get("/dashboard/credits?kind=bogus&cursor=%%%")
+def test_a_bad_kind_falls_back_to_everything_and_a_bad_cursor_is_400(owner_client):
+    response = owner_client.get("/dashboard/credits?kind=bogus")
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="credit-row"') == 1
+    assert owner_client.get("/dashboard/credits?cursor=%%%").status_code == 400
 
 
 def test_another_teams_history_is_not_shown(owner_client, team):

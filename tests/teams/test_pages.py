@@ -124,7 +124,14 @@ def test_activity_page_is_paginated_newest_first(owner_client, team, owner):
     cursor = first.split('href="?cursor=')[1].split('"')[0]
     second = owner_client.get(f"/dashboard/activity?cursor={cursor}").content.decode()
     assert "renamed to n0" in second
-    assert owner_client.get("/dashboard/activity?cursor=garbage").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url", ["/dashboard/activity", "/dashboard/credits", "/dashboard/jobs", "/dashboard/gallery"]
+)
+def test_a_malformed_cursor_is_a_bad_request_not_the_first_page(owner_client, url):
+    assert owner_client.get(url).status_code == 200
+    assert owner_client.get(f"{url}?cursor=garbage").status_code == 400
 
 
 def test_api_key_page_shows_the_key_once(owner_client, team):

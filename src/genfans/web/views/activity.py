@@ -1,10 +1,9 @@
 from django.shortcuts import render
 
-from genfans.core.errors import ValidationError
-from genfans.core.pagination import paginate
 from genfans.teams.activity import activity_actor_name, activity_subject_name
 from genfans.teams.selectors import activity_list_for_team
 from genfans.web.decorators import team_required
+from genfans.web.pagination import page_for_request
 
 PAGE_SIZE = 25
 # Why a key was revoked when nobody revoked it by hand.
@@ -64,10 +63,7 @@ def describe(entry) -> str:
 @team_required
 def activity(request):
     cursor = request.GET.get("cursor") or None
-    try:
-        page = paginate(activity_list_for_team(team=request.team), limit=PAGE_SIZE, cursor=cursor)
-    except ValidationError:
-        page = paginate(activity_list_for_team(team=request.team), limit=PAGE_SIZE)
+    page = page_for_request(request, activity_list_for_team(team=request.team), limit=PAGE_SIZE)
     entries = [(entry, activity_actor_name(entry), describe(entry)) for entry in page.items]
     return render(
         request,

@@ -10,7 +10,6 @@ from genfans.billing.selectors import plan_effective_for_team
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
 from genfans.core.ids import uuid_or_none
-from genfans.core.pagination import paginate
 from genfans.credits import calculator
 from genfans.credits.selectors import credits_balance_get
 from genfans.studio.engine.services import job_submit
@@ -21,6 +20,7 @@ from genfans.studio.selectors import custom_model_list_for_team, gallery_list_fo
 from genfans.studio.uploaded import job_submit_with_uploads
 from genfans.web.decorators import team_required
 from genfans.web.errors import add_form_error
+from genfans.web.pagination import page_for_request
 
 GALLERY_PAGE = 24
 SOURCE_IMAGES = 24
@@ -217,10 +217,7 @@ def gallery(request):
     model_id = request.GET.get("model", "")
     model_id = model_id if any(str(m.pk) == model_id for m in models) else ""
     assets = gallery_list_for_team(team=team, kind=kind or None, custom_model_id=model_id or None)
-    try:
-        page = paginate(assets, limit=GALLERY_PAGE, cursor=request.GET.get("cursor") or None)
-    except DomainError:
-        page = paginate(assets, limit=GALLERY_PAGE)
+    page = page_for_request(request, assets, limit=GALLERY_PAGE)
     names = {str(m.pk): m.name for m in models}
     context = {
         "items": [

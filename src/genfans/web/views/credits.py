@@ -1,11 +1,10 @@
 from django.shortcuts import render
 
 from genfans.billing.selectors import plan_monthly_allowance
-from genfans.core.errors import ValidationError
-from genfans.core.pagination import paginate
 from genfans.credits.models import Kind
 from genfans.credits.selectors import credit_transaction_list_for_team, credits_balance_get
 from genfans.web.decorators import team_required
+from genfans.web.pagination import page_for_request
 from genfans.web.views.billing import packs_context
 
 PAGE_SIZE = 20
@@ -24,10 +23,7 @@ def _history_context(request, team) -> dict:
     if kind not in Kind.values:
         kind = ""
     rows = credit_transaction_list_for_team(team=team, kind=kind or None)
-    try:
-        page = paginate(rows, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None)
-    except ValidationError:
-        page = paginate(rows, limit=PAGE_SIZE)
+    page = page_for_request(request, rows, limit=PAGE_SIZE)
     return {
         "kind": kind,
         "kinds": Kind.choices,

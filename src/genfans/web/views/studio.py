@@ -12,7 +12,6 @@ from genfans.billing.selectors import plan_effective_for_team
 from genfans.catalog.selectors import reference_model_list
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
-from genfans.core.pagination import paginate
 from genfans.credits import calculator
 from genfans.credits.calculator import QUALITIES
 from genfans.credits.selectors import credits_balance_get
@@ -27,6 +26,7 @@ from genfans.studio.selectors import (
 )
 from genfans.web.decorators import team_required
 from genfans.web.errors import add_form_error
+from genfans.web.pagination import page_for_request
 
 PAGE_SIZE = 20
 # The errors a page answers with 402, as the API does.
@@ -177,10 +177,7 @@ def jobs(request):
     status = status if status in JobStatus.values else ""
     job_type = job_type if job_type in JobType.values else ""
     rows = job_list_for_team(team=request.team, status=status or None, job_type=job_type or None)
-    try:
-        page = paginate(rows, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None)
-    except DomainError:
-        page = paginate(rows, limit=PAGE_SIZE)
+    page = page_for_request(request, rows, limit=PAGE_SIZE)
     context = {
         "page": page,
         "status": status,
