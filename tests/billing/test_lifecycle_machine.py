@@ -358,7 +358,7 @@ def test_random_stripe_lifecycles_keep_the_money_exact(machine_client):
     run_state_machine_as_test(
         StripeLifecycle,
         settings=settings(
-            max_examples=500 if soak else 60,
+            max_examples=500 if soak else 40,
             stateful_step_count=50 if soak else 30,
             deadline=None,
             database=None,
