@@ -11,7 +11,7 @@ from genfans.api.schemas import JobEnvelope
 from genfans.api.security import api_auth
 from genfans.core.http import client_ip
 from genfans.core.pagination import paginate
-from genfans.storage.urls import asset_url
+from genfans.storage.urls import asset_download_url, asset_url
 from genfans.studio.engine.services import job_submit
 from genfans.studio.gallery import gallery_asset_delete
 from genfans.studio.models import JobType
@@ -38,7 +38,11 @@ class GalleryItemOut(Schema):
     id: str
     kind: str
     url: str
-    download_url: str
+    download_url: str = Field(
+        description="Like `url` (signed, expiring), but served as an attachment named "
+        "`genfans-<kind>-<id prefix>.<ext>`. With S3 it is a presigned bucket URL even "
+        "when `url` goes through CloudFront."
+    )
     content_type: str
     width: int | None
     height: int | None
@@ -70,12 +74,11 @@ class Deleted(Schema):
 
 def gallery_item_out(asset) -> dict[str, Any]:
     params = asset.job.params if asset.job_id else {}
-    url = asset_url(asset)
     return {
         "id": str(asset.pk),
         "kind": asset.kind,
-        "url": url,
-        "download_url": url,
+        "url": asset_url(asset),
+        "download_url": asset_download_url(asset),
         "content_type": asset.content_type,
         "width": asset.width,
         "height": asset.height,

@@ -1,8 +1,10 @@
-"""Signed, expiring links to local media: `/media/<key>?exp=<unix>&sig=<hmac>`.
+"""Signed, expiring links to local media: `/media/<key>?exp=<unix>&sig=<hmac>`, and download
+links, `...&dl=<filename>`, which the media view serves as an attachment under that name.
 
 The signature is an HMAC-SHA256 (keyed from SECRET_KEY, salted for this purpose) over the
-key and the expiry, so neither can be changed. Expiries are rounded up to a small grid so a
-page that is rendered again links to the same URL and browsers can cache the file.
+key, the expiry and the download filename, so none of them can be changed. Expiries are
+rounded up to a small grid so a page that is rendered again links to the same URL and
+browsers can cache the file.
 """
 
 import math
@@ -19,8 +21,10 @@ _SALT = "genfans.storage.signing.media"
 _EXPIRY = re.compile(r"[0-9]{1,12}")
 
 
-def signature(key: str, expires_at: int) -> str:
-    return salted_hmac(_SALT, f"{key}\n{expires_at}", algorithm="sha256").hexdigest()
+def signature(key: str, expires_at: int, download: str = "") -> str:
+    # Without a download name the message is the one earlier links were signed over.
+    message = f"{key}\n{expires_at}" + (f"\n{download}" if download else "")
+    return salted_hmac(_SALT, message, algorithm="sha256").hexdigest()
 
 
 def expiry_for(expires_in: int, *, now: float | None = None) -> int:
@@ -29,16 +33,23 @@ def expiry_for(expires_in: int, *, now: float | None = None) -> int:
     return int(math.ceil((now + expires_in) / grid) * grid)
 
 
-def signed_media_path(key: str, *, expires_in: int = DEFAULT_EXPIRES_IN, now=None) -> str:
+def signed_media_path(
+    key: str, *, expires_in: int = DEFAULT_EXPIRES_IN, download: str = "", now=None
+) -> str:
+    """`download`: a filename; the link then serves the file as an attachment by that name."""
     expires_at = expiry_for(expires_in, now=now)
-    query = urlencode({"exp": expires_at, "sig": signature(key, expires_at)})
-    return f"{MEDIA_PREFIX}{quote(key)}?{query}"
+    query = {"exp": expires_at, "sig": signature(key, expires_at, download)}
+    if download:
+        query["dl"] = download
+    return f"{MEDIA_PREFIX}{quote(key)}?{urlencode(query)}"
 
 
-def verify(key: str, expires_at: str | None, sig: str | None, *, now=None) -> bool:
+def verify(
+    key: str, expires_at: str | None, sig: str | None, *, download: str = "", now=None
+) -> bool:
     """True for an untampered link that has not expired."""
     if not expires_at or not sig or not _EXPIRY.fullmatch(expires_at):
         return False
     if int(expires_at) < (time.time() if now is None else now):
         return False
-    return constant_time_compare(sig, signature(key, int(expires_at)))
+    return constant_time_compare(sig, signature(key, int(expires_at), download))

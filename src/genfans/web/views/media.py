@@ -16,6 +16,7 @@ from django.http import (
     HttpResponseForbidden,
     StreamingHttpResponse,
 )
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
 from genfans.storage.backends import SignedFileSystemStorage
@@ -25,6 +26,7 @@ from genfans.storage.signing import verify
 MAX_CACHE_SECONDS = 86400
 CHUNK_SIZE = 64 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_DOWNLOAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,150}")
 
 
 def _byte_range(header: str, size: int) -> tuple[int, int] | None:
@@ -62,7 +64,10 @@ def media(request, key: str):
     if not isinstance(default_storage, SignedFileSystemStorage) or not is_safe_key(key):
         raise Http404
     expires_at = request.GET.get("exp")
-    if not verify(key, expires_at, request.GET.get("sig")):
+    download = request.GET.get("dl", "")
+    if download and not _DOWNLOAD_NAME.fullmatch(download):
+        return HttpResponseForbidden("This link is not valid or has expired.")
+    if not verify(key, expires_at, request.GET.get("sig"), download=download):
         return HttpResponseForbidden("This link is not valid or has expired.")
     try:
         handle = default_storage.open(key, "rb")
@@ -87,6 +92,8 @@ def media(request, key: str):
         )
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
         response["Content-Length"] = str(last - first + 1)
+    if download:
+        response["Content-Disposition"] = content_disposition_header(True, download)
     response["Accept-Ranges"] = "bytes"
     remaining = max(0, min(int(expires_at) - int(time.time()), MAX_CACHE_SECONDS))
     response["Cache-Control"] = f"private, max-age={remaining}"
