@@ -9,14 +9,13 @@ from django.core import mail
 from django.test import Client
 
 from genfans.accounts.models import User
-from genfans.accounts.services import email_verify, user_delete, user_update
+from genfans.accounts.services import email_verify, team_create_for_user, user_delete, user_update
 from genfans.accounts.verification import VERIFICATION_MAX_AGE, email_verification_token_make
 from genfans.billing.models import Plan
 from genfans.billing.seed import seed_plans
 from genfans.credits.models import CreditTransaction
 from genfans.credits.selectors import credits_balance_get
 from genfans.teams.models import Action, ActivityLog
-from genfans.teams.services import team_create_for_user
 from tests.factories import PASSWORD, make_api_key, make_member, make_user
 
 pytestmark = pytest.mark.django_db

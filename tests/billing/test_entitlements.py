@@ -9,12 +9,12 @@ import time
 import pytest
 import stripe
 
+from genfans.accounts.services import team_create_for_user
 from genfans.billing.entitlements import operation_locked, plan_feature_rows, trial_available
 from genfans.billing.models import Plan, StripeEvent, StripeEventStatus, SubscriptionPeriod
 from genfans.credits.models import CreditTransaction
 from genfans.credits.selectors import credits_balance_get
 from genfans.teams.models import SubscriptionStatus
-from genfans.teams.services import team_create_for_user
 from tests.billing.conftest import (
     PERIOD_START,
     WEBHOOK_SECRET,

@@ -1,8 +1,8 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from genfans.accounts.identity import person_key
 from genfans.core.errors import ValidationError
+from genfans.core.identity import person_key
 from genfans.credits.audit import ledger_audit
 from genfans.credits.errors import InsufficientCredits
 from genfans.credits.models import (

@@ -12,6 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from genfans.accounts.models import ApiKey
+from genfans.accounts.spend_limits import (
+    MAX_MONTHLY_CAP,
+    billing_period_start,
+    spend_for_period,
+    spend_limit_check,
+    spend_limit_set,
+)
 from genfans.billing.models import Plan, TeamBilling
 from genfans.billing.seed import seed_plans
 from genfans.catalog.models import ReferenceModel
@@ -21,13 +28,6 @@ from genfans.credits.errors import SpendLimitReached
 from genfans.credits.models import CreditReservation, SpendLimit
 from genfans.credits.selectors import credits_balance_get
 from genfans.credits.services import credits_capture, credits_release
-from genfans.credits.spend import (
-    MAX_MONTHLY_CAP,
-    billing_period_start,
-    spend_for_period,
-    spend_limit_check,
-    spend_limit_set,
-)
 from genfans.storage.models import Asset
 from genfans.studio.engine.services import job_submit
 from genfans.studio.models import (

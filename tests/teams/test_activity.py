@@ -5,7 +5,7 @@ from django.apps import apps
 from django.test import Client
 
 from genfans.accounts.models import ApiKey
-from genfans.credits.spend import spend_limit_set
+from genfans.accounts.spend_limits import spend_limit_set
 from genfans.teams.activity import activity_record
 from genfans.teams.models import Action, ActivityLog
 from genfans.web.views.activity import describe

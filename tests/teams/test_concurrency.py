@@ -7,11 +7,12 @@ import time
 import pytest
 from django.db import connection, transaction
 
+from genfans.accounts.memberships import api_keys_revoke_for_member
 from genfans.accounts.models import ApiKey
 from genfans.accounts.services import api_key_create
 from genfans.teams.errors import LastOwner, NotTeamOwner
 from genfans.teams.models import Role, TeamMember
-from genfans.teams.services import api_keys_revoke_for_member, team_lock, team_member_role_change
+from genfans.teams.services import team_lock, team_member_role_change
 from tests.factories import make_member, make_user
 
 

@@ -5,10 +5,10 @@ import pytest
 from django.test import Client
 
 from genfans.accounts.errors import TwoFactorNotEnabled, TwoFactorRequiredByTeam
+from genfans.accounts.memberships import team_member_remove
 from genfans.accounts.two_factor import team_two_factor_require, two_factor_disable
 from genfans.teams.errors import NotTeamOwner
 from genfans.teams.models import Action, ActivityLog, Team
-from genfans.teams.services import team_member_remove
 from tests.factories import PASSWORD, make_api_key, make_member, make_user
 from tests.two_factor_helpers import enable_two_factor, next_code
 

@@ -27,11 +27,6 @@ class WeakPassword(ValidationError):
     default_message = "Choose a stronger password."
 
 
-class InvalidEmail(ValidationError):
-    code = "invalid_email"
-    default_message = "Enter a valid email address."
-
-
 class WrongPassword(ValidationError):
     code = "wrong_password"
     default_message = "That password is not correct."

@@ -20,11 +20,14 @@ from genfans.accounts.errors import (
     VerificationEmailTooSoon,
     WrongPassword,
 )
+from genfans.accounts.memberships import api_keys_revoke_for_member
 from genfans.accounts.models import ApiKey, User
 from genfans.accounts.selectors import api_key_forget, api_key_get_for_team, api_key_remember
-from genfans.accounts.validation import email_normalize, name_clean, password_check_strength
+from genfans.accounts.validation import name_clean, password_check_strength
 from genfans.accounts.verification import email_verification_token_read
+from genfans.billing.entitlements import free_grant_give, team_open
 from genfans.core.errors import ValidationError
+from genfans.core.identity import email_normalize
 from genfans.core.locks import rows_locked
 from genfans.core.text import text_line
 from genfans.emails.models import EmailKind
@@ -35,15 +38,11 @@ from genfans.teams.errors import InvitationEmailMismatch, LastOwner
 from genfans.teams.models import Action, Role, Team, TeamMember
 from genfans.teams.selectors import invitation_get_open, membership_get
 from genfans.teams.services import (
-    api_keys_revoke_for_member,
     invitation_join,
-    team_create,
-    team_free_grant_give,
     team_lock,
+    team_name_clean,
     team_owner_require,
 )
-
-__all__ = ["email_normalize", "user_authenticate", "user_sign_up"]
 
 
 def _user_team(user):
@@ -79,7 +78,7 @@ def user_sign_up(
     if invite_id:
         team = invitation_join(invitation_id=invite_id, user=user, ip_address=ip_address).team
     else:
-        team = team_create(owner=user, name=f"{user.display_name}'s team", ip_address=ip_address)
+        team = team_open(owner=user, name=f"{user.display_name}'s team", ip_address=ip_address)
     activity_record(action=Action.SIGN_UP, team=team, user=user, ip_address=ip_address)
     _verification_email_send_on_commit(user)
     return user
@@ -129,7 +128,7 @@ def email_verify(*, token: str, ip_address: str | None = None) -> EmailVerificat
         _link_email_check(user, email)
         return EmailVerification(user=user, newly_verified=False)
     user.email_verified_at = now
-    team, credits = team_free_grant_give(person=user)
+    team, credits = free_grant_give(person=user)
     activity_record(
         action=Action.VERIFY_EMAIL,
         team=team or _user_team(user),
@@ -328,6 +327,12 @@ def user_delete(*, user: User, password: str, ip_address: str | None = None) -> 
     user.set_unusable_password()
     user.save()
     user.refresh_from_db(fields=["session_epoch"])
+
+
+@transaction.atomic(durable=True)
+def team_create_for_user(*, user, name: str, ip_address: str | None = None) -> Team:
+    """A signed-in user without a team (or wanting another) opens one."""
+    return team_open(owner=user, name=team_name_clean(name), ip_address=ip_address)
 
 
 @transaction.atomic(durable=True)

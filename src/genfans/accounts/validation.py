@@ -1,18 +1,8 @@
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 
-from genfans.accounts.errors import InvalidEmail, InvalidName, WeakPassword
+from genfans.accounts.errors import InvalidName, WeakPassword
 from genfans.core.text import text_line
-
-
-def email_normalize(email: str) -> str:
-    email = (email or "").strip().lower()
-    try:
-        validate_email(email)
-    except DjangoValidationError as exc:
-        raise InvalidEmail(field="email") from exc
-    return email
 
 
 def name_clean(name: str) -> str:

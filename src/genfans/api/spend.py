@@ -10,9 +10,9 @@ from ninja import Router, Schema
 from pydantic import StrictInt
 
 from genfans.accounts.selectors import api_key_get_for_team, api_key_list_for_team
+from genfans.accounts.spend_limits import spend_limit_set, team_spend_get
 from genfans.api.accounts import team_auth, team_caller
 from genfans.core.http import client_ip
-from genfans.credits.spend import spend_limit_set, team_spend_get
 from genfans.teams.selectors import member_get_for_team, member_list_for_team
 
 router = Router(tags=["spend limits"])

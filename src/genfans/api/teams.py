@@ -3,6 +3,7 @@ from datetime import datetime
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from genfans.accounts.memberships import team_leave, team_member_remove
 from genfans.accounts.two_factor import team_two_factor_require
 from genfans.api.accounts import team_auth, team_caller, user_auth
 from genfans.core.http import client_ip
@@ -20,9 +21,7 @@ from genfans.teams.selectors import (
 from genfans.teams.services import (
     invitation_accept,
     team_invitation_revoke,
-    team_leave,
     team_member_invite,
-    team_member_remove,
     team_member_role_change,
     team_rename,
 )

@@ -1,5 +1,8 @@
 """The entitlement rules, in one place (the README's "Entitlements" section says the same):
 
+- A new team starts on the Free plan. A person gets the Free plan's credits once, whatever
+  accounts they sign up with: on their first team when they verify their email, or on the team
+  they open once verified.
 - A team gets at most one trial, ever, and so does a person across the teams they own.
 - Plan credits are granted once per paid or trialled period of a live subscription, keyed by
   (subscription, period); an upgrade mid-period grants the difference of the allowances once.
@@ -11,10 +14,13 @@
 
 from django.db import IntegrityError, transaction
 
-from genfans.accounts.identity import person_key
 from genfans.billing.errors import PlanFeatureUnavailable
 from genfans.billing.models import Plan, TrialClaim
-from genfans.teams.models import Role, TeamMember
+from genfans.billing.selectors import FREE_PLAN_CODE, plan_free
+from genfans.core.identity import person_key
+from genfans.credits.services import credits_free_grant
+from genfans.teams.models import Role, Team, TeamMember
+from genfans.teams.services import team_create
 
 
 def _trial_keys(*, team, users=()) -> list[str]:
@@ -49,6 +55,37 @@ def trial_claim(*, team, subscription_id: str) -> bool:
             if not TrialClaim.objects.filter(key=key, subscription_id=subscription_id).exists():
                 return False
     return True
+
+
+def team_open(*, owner, name: str, ip_address: str | None = None) -> Team:
+    """A new team on the Free plan, owned by `owner`, with the Free grant when the owner is
+    verified and has not had it. Runs inside the caller's transaction."""
+    team = team_create(owner=owner, name=name, plan=plan_free(), ip_address=ip_address)
+    if owner.email_verified_at is not None:
+        _free_grant_give(team=team, person=owner)
+    return team
+
+
+def _free_grant_give(*, team: Team, person) -> int:
+    """The credits the grant added: 0 when this person, on any account, had it already."""
+    amount = plan_free().monthly_credits
+    given = credits_free_grant(team=team, person_key=person_key(person.email), amount=amount)
+    return amount if given else 0
+
+
+def free_grant_give(*, person) -> tuple[Team | None, int]:
+    """A person who just verified their email gets the Free grant on the team they own (the
+    oldest on the Free plan, else the oldest). Returns that team (None when they own none;
+    their first team gets it) and the credits added. Runs inside the caller's transaction."""
+    owned = Team.objects.filter(memberships__user=person, memberships__role=Role.OWNER)
+    oldest_first = ("created_at", "pk")
+    team = (
+        owned.filter(plan__code=FREE_PLAN_CODE).order_by(*oldest_first).first()
+        or owned.order_by(*oldest_first).first()
+    )
+    if team is None:
+        return None, 0
+    return team, _free_grant_give(team=team, person=person)
 
 
 def _plans_unlocking(predicate) -> Plan | None:

@@ -1,14 +1,21 @@
+from datetime import UTC, datetime, timedelta
+
 from django.conf import settings
+from django.utils import timezone
 
 from genfans.billing import gateway
 from genfans.billing.errors import PlanNotPurchasable
 from genfans.billing.models import Plan, StripeEvent, StripeEventStatus, TeamBilling
+from genfans.billing.services import LIVE_STATUSES
 from genfans.teams.models import SubscriptionStatus
 
 FREE_PLAN_CODE = "free"
 # A team whose payment lapsed keeps its data and running jobs but gets free-plan limits
 # for new work until the subscription is healthy again.
 PLAN_HONOURING_STATUSES = {SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING}
+# No monthly period lasts longer: a stored start older than this is a renewal we never heard
+# of, and counting from it would let the whole of last period's spend block this one.
+LONGEST_PERIOD = timedelta(days=31)
 
 
 def dev_checkout_enabled() -> bool:
@@ -97,3 +104,24 @@ def subscription_ended(*, subscription_id: str) -> bool:
 
 def team_billing_get(*, team):
     return TeamBilling.objects.filter(team=team).first()
+
+
+def _month_start(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def billing_period_start_from(*, team, stored_start: datetime | None) -> datetime:
+    """The first instant of the team's billing period, given its stored subscription period
+    start: that start for a paid team with a live subscription, else the calendar month (UTC)."""
+    now = timezone.now()
+    paying = team.plan.code != FREE_PLAN_CODE and team.subscription_status in LIVE_STATUSES
+    if paying and stored_start is not None and now - LONGEST_PERIOD <= stored_start <= now:
+        return stored_start
+    return _month_start(now)
+
+
+def billing_period_start(*, team) -> datetime:
+    billing = team_billing_get(team=team)
+    return billing_period_start_from(
+        team=team, stored_start=billing.current_period_start if billing else None
+    )

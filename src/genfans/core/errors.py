@@ -28,6 +28,11 @@ class ValidationError(DomainError):
     default_message = "The request is not valid."
 
 
+class InvalidEmail(ValidationError):
+    code = "invalid_email"
+    default_message = "Enter a valid email address."
+
+
 class Conflict(DomainError):
     code = "conflict"
     default_message = "The request conflicts with the current state."

@@ -4,8 +4,8 @@ from genfans.teams.models import ActivityLog, Invitation, Team, TeamMember
 
 
 class ReadOnlyMembers:
-    """Members join, change role and leave only through the teams services (invitations,
-    `team_member_remove`), which keep at least one owner and revoke what a leaver held."""
+    """Members join, change role and leave only through the services (invitations,
+    `accounts.memberships`), which keep at least one owner and revoke what a leaver held."""
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -4,7 +4,7 @@ from django.utils import timezone
 from genfans.core.ids import uuid_or_none
 from genfans.emails.models import EmailDelivery
 from genfans.teams.errors import InvitationInvalid, InvitationNotFound, MemberNotFound
-from genfans.teams.models import ActivityLog, Invitation, InvitationStatus, TeamMember
+from genfans.teams.models import ActivityLog, Invitation, InvitationStatus, Role, TeamMember
 
 
 def membership_get(*, user, team_id=None) -> TeamMember | None:
@@ -40,6 +40,11 @@ def member_get_for_team(*, team, user_id) -> TeamMember:
     if member is None:
         raise MemberNotFound()
     return member
+
+
+def owners_other_exist(*, team, user_id) -> bool:
+    """Whether `team` has an owner besides `user_id`: the last owner cannot leave or step down."""
+    return TeamMember.objects.filter(team=team, role=Role.OWNER).exclude(user_id=user_id).exists()
 
 
 def invitation_list_pending_for_team(*, team):

@@ -1,15 +1,9 @@
 from django.db import transaction
 from django.utils import timezone
 
-from genfans.accounts.identity import person_key
-from genfans.accounts.models import ApiKey
-from genfans.accounts.selectors import api_key_forget
-from genfans.accounts.validation import email_normalize
-from genfans.billing.models import Plan
-from genfans.billing.selectors import FREE_PLAN_CODE, plan_free
+from genfans.core.identity import email_normalize
 from genfans.core.locks import rows_locked
 from genfans.core.text import text_line
-from genfans.credits.services import credits_free_grant
 from genfans.emails.models import EmailKind
 from genfans.emails.queue import email_send_on_commit
 from genfans.teams.activity import activity_record
@@ -28,44 +22,20 @@ from genfans.teams.selectors import (
     invitation_get_for_team,
     invitation_get_open,
     member_get_for_team,
+    owners_other_exist,
 )
 
 
-def team_create(*, owner, name: str, ip_address: str | None = None) -> Team:
-    """Create a team on the free plan owned by `owner`. Runs inside the caller's transaction.
-
-    A verified person who owned no team when they verified gets their Free grant here."""
-    team = Team.objects.create(name=name, plan=Plan.objects.get(code=FREE_PLAN_CODE))
+def team_create(*, owner, name: str, plan, ip_address: str | None = None) -> Team:
+    """Create a team on `plan` owned by `owner`. Runs inside the caller's transaction; what a
+    new team is given (the Free plan, the Free grant) is billing's `team_open`."""
+    team = Team.objects.create(name=name, plan=plan)
     TeamMember.objects.create(team=team, user=owner, role=Role.OWNER)
     activity_record(action=Action.CREATE_TEAM, team=team, user=owner, ip_address=ip_address)
-    if owner.email_verified_at is not None:
-        _free_grant_give(team=team, person=owner)
     return team
 
 
-def _free_grant_give(*, team: Team, person) -> int:
-    """The credits the grant added: 0 when this person, on any account, had it already."""
-    amount = plan_free().monthly_credits
-    given = credits_free_grant(team=team, person_key=person_key(person.email), amount=amount)
-    return amount if given else 0
-
-
-def team_free_grant_give(*, person) -> tuple[Team | None, int]:
-    """A person who just verified their email gets the Free grant on the team they own (the
-    oldest on the Free plan, else the oldest). Returns that team (None when they own none;
-    their first team gets it) and the credits added. Runs inside the caller's transaction."""
-    owned = Team.objects.filter(memberships__user=person, memberships__role=Role.OWNER)
-    oldest_first = ("created_at", "pk")
-    team = (
-        owned.filter(plan__code=FREE_PLAN_CODE).order_by(*oldest_first).first()
-        or owned.order_by(*oldest_first).first()
-    )
-    if team is None:
-        return None, 0
-    return team, _free_grant_give(team=team, person=person)
-
-
-def _clean_team_name(name: str) -> str:
+def team_name_clean(name: str) -> str:
     name = text_line(name, field="name")
     if not 1 <= len(name) <= 100:
         raise InvalidTeamName(field="name")
@@ -95,21 +65,11 @@ def team_owner_require(*, team: Team, user) -> TeamMember:
     return membership
 
 
-def _other_owners_exist(*, team: Team, user_id) -> bool:
-    return TeamMember.objects.filter(team=team, role=Role.OWNER).exclude(user_id=user_id).exists()
-
-
-@transaction.atomic(durable=True)
-def team_create_for_user(*, user, name: str, ip_address: str | None = None) -> Team:
-    """A signed-in user without a team (or wanting another) starts one."""
-    return team_create(owner=user, name=_clean_team_name(name), ip_address=ip_address)
-
-
 @transaction.atomic(durable=True)
 def team_rename(*, team: Team, user, name: str, ip_address: str | None = None) -> Team:
     team_owner_require(team=team, user=user)
     previous = team.name
-    team.name = _clean_team_name(name)
+    team.name = team_name_clean(name)
     team.save(update_fields=["name", "updated_at"])
     activity_record(
         action=Action.UPDATE_TEAM,
@@ -215,7 +175,7 @@ def team_member_role_change(
     member = member_get_for_team(team=team, user_id=member_user_id)
     if member.role == role:
         return member
-    if member.is_owner and not _other_owners_exist(team=team, user_id=member.user_id):
+    if member.is_owner and not owners_other_exist(team=team, user_id=member.user_id):
         raise LastOwner()
     previous = member.role
     member.role = role
@@ -229,78 +189,3 @@ def team_member_role_change(
         changes={"role": (previous, role)},
     )
     return member
-
-
-def _api_keys_forget(keys: list[ApiKey]) -> None:
-    for key in keys:
-        api_key_forget(key)
-
-
-def api_keys_revoke_for_member(
-    *, team: Team, user, reason: str, actor, ip_address: str | None = None
-) -> list[ApiKey]:
-    """Revoke the keys `user` created in `team`, as they lose their place in it: a key must not
-    keep the access its creator no longer has. Runs in the caller's transaction; one
-    revoke_api_key row per key, by `actor`, says why."""
-    keys = list(
-        rows_locked(
-            "api_key",
-            ApiKey.objects.filter(team=team, created_by=user, revoked_at__isnull=True),
-        )
-    )
-    now = timezone.now()
-    ApiKey.objects.filter(pk__in=[key.pk for key in keys]).update(revoked_at=now, updated_at=now)
-    for key in keys:
-        activity_record(
-            action=Action.REVOKE_API_KEY,
-            team=team,
-            user=actor,
-            ip_address=ip_address,
-            metadata={"name": key.name, "prefix": key.prefix, "reason": reason},
-        )
-    # Now, and again once committed: a request in between may have cached the old row.
-    _api_keys_forget(keys)
-    transaction.on_commit(lambda: _api_keys_forget(keys))
-    return keys
-
-
-@transaction.atomic(durable=True)
-def team_member_remove(*, team: Team, user, member_user_id, ip_address: str | None = None) -> None:
-    team_lock(team)
-    team_owner_require(team=team, user=user)
-    member = member_get_for_team(team=team, user_id=member_user_id)
-    if member.is_owner and not _other_owners_exist(team=team, user_id=member.user_id):
-        raise LastOwner()
-    member.delete()
-    activity_record(
-        action=Action.REMOVE_TEAM_MEMBER,
-        team=team,
-        user=user,
-        ip_address=ip_address,
-        subject_user=member.user,
-        metadata={"role": member.role},
-    )
-    api_keys_revoke_for_member(
-        team=team, user=member.user, reason="member_removed", actor=user, ip_address=ip_address
-    )
-
-
-@transaction.atomic(durable=True)
-def team_leave(*, team: Team, user, ip_address: str | None = None) -> None:
-    """A member leaves the team on their own. The last owner hands ownership over first."""
-    team_lock(team)
-    member = member_get_for_team(team=team, user_id=getattr(user, "id", None))
-    if member.is_owner and not _other_owners_exist(team=team, user_id=member.user_id):
-        raise LastOwner()
-    member.delete()
-    activity_record(
-        action=Action.REMOVE_TEAM_MEMBER,
-        team=team,
-        user=user,
-        ip_address=ip_address,
-        subject_user=user,
-        metadata={"role": member.role, "left": True},
-    )
-    api_keys_revoke_for_member(
-        team=team, user=user, reason="member_left", actor=user, ip_address=ip_address
-    )

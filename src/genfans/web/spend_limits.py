@@ -4,9 +4,9 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from genfans.accounts.spend_limits import MAX_MONTHLY_CAP, spend_limit_set
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
-from genfans.credits.spend import MAX_MONTHLY_CAP, spend_limit_set
 from genfans.web.errors import add_form_error
 
 

@@ -27,6 +27,7 @@ from django.db.models import F, Q
 from django.tasks import task
 from django.utils import timezone
 
+from genfans.accounts.spend_limits import spend_limit_check
 from genfans.billing.selectors import plan_effective_for_team
 from genfans.core.errors import NotFound
 from genfans.core.locks import lock_noted, rows_locked
@@ -35,7 +36,6 @@ from genfans.credits import calculator
 from genfans.credits.errors import InsufficientCredits
 from genfans.credits.selectors import credits_balance_get
 from genfans.credits.services import credits_capture, credits_release, credits_reserve
-from genfans.credits.spend import spend_limit_check
 from genfans.providers.base import ProviderError, ProviderOutput, ProviderRequest, ProviderState
 from genfans.providers.registry import endpoint_for, provider_get, provider_name_for
 from genfans.storage.services import (

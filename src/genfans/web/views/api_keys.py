@@ -6,9 +6,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from genfans.accounts.selectors import api_key_list_for_team
 from genfans.accounts.services import api_key_create, api_key_revoke
+from genfans.accounts.spend_limits import team_spend_get
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
-from genfans.credits.spend import team_spend_get
 from genfans.web.decorators import owner_required, team_required
 from genfans.web.errors import add_form_error
 from genfans.web.forms import ApiKeyForm

@@ -7,11 +7,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from genfans.accounts.memberships import team_leave, team_member_remove
+from genfans.accounts.services import team_create_for_user
+from genfans.accounts.spend_limits import team_spend_get
 from genfans.accounts.two_factor import team_two_factor_require
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
-from genfans.credits.spend import team_spend_get
-from genfans.emails.selectors import email_status_label
+from genfans.emails.selectors import email_delivery_states_for_invitations
 from genfans.teams.middleware import SESSION_TEAM_KEY
 from genfans.teams.selectors import (
     invitation_list_open_for_email,
@@ -21,11 +23,8 @@ from genfans.teams.selectors import (
     membership_list_for_user,
 )
 from genfans.teams.services import (
-    team_create_for_user,
     team_invitation_revoke,
-    team_leave,
     team_member_invite,
-    team_member_remove,
     team_member_role_change,
     team_rename,
 )
@@ -45,13 +44,14 @@ def _context(request, **extra) -> dict:
         m.spend = spend.for_member(m) if is_owner or m.user_id == request.user.id else None
         if is_owner:
             m.cap_form = spend_limit_form(m.user_id, m.spend, failed=extra.get("failed_cap"))
+    invitations = list(invitation_list_pending_for_team(team=team))
+    emails = email_delivery_states_for_invitations(
+        team=team, invitation_ids=[i.pk for i in invitations]
+    )
     return {
         "members": members,
         "owner_count": sum(1 for m in members if m.is_owner),
-        "invitations": [
-            (invitation, email_status_label(invitation.email_status))
-            for invitation in invitation_list_pending_for_team(team=team)
-        ],
+        "invitations": [(invitation, emails.get(invitation.pk)) for invitation in invitations],
         "invite_form": InviteForm(),
         "name_form": TeamNameForm(initial={"name": team.name}),
         "is_owner": is_owner,

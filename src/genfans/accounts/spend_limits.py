@@ -8,15 +8,13 @@ A job belongs to the period it was submitted in.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
-from django.utils import timezone
 
 from genfans.accounts.selectors import api_key_get_for_team
-from genfans.billing.selectors import FREE_PLAN_CODE, team_billing_get
-from genfans.billing.services import LIVE_STATUSES
+from genfans.billing.selectors import billing_period_start, billing_period_start_from
 from genfans.core.errors import ValidationError
 from genfans.credits.errors import SpendLimitReached
 from genfans.credits.models import CreditReservation, ReservationStatus, SpendLimit
@@ -26,9 +24,6 @@ from genfans.teams.selectors import member_get_for_team
 from genfans.teams.services import team_owner_require
 
 MAX_MONTHLY_CAP = 1_000_000_000
-# No monthly period lasts longer: a stored start older than this is a renewal we never heard
-# of, and counting from it would let the whole of last period's spend block this one.
-LONGEST_PERIOD = timedelta(days=31)
 
 _SPENT = Sum(
     Case(
@@ -38,30 +33,6 @@ _SPENT = Sum(
         output_field=IntegerField(),
     )
 )
-
-
-# --- the period ---------------------------------------------------------------------------
-
-
-def _month_start(now: datetime) -> datetime:
-    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def billing_period_start_from(*, team, stored_start: datetime | None) -> datetime:
-    """The first instant of the team's billing period, given its stored subscription period
-    start: that start for a paid team with a live subscription, else the calendar month (UTC)."""
-    now = timezone.now()
-    paying = team.plan.code != FREE_PLAN_CODE and team.subscription_status in LIVE_STATUSES
-    if paying and stored_start is not None and now - LONGEST_PERIOD <= stored_start <= now:
-        return stored_start
-    return _month_start(now)
-
-
-def billing_period_start(*, team) -> datetime:
-    billing = team_billing_get(team=team)
-    return billing_period_start_from(
-        team=team, stored_start=billing.current_period_start if billing else None
-    )
 
 
 # --- reads --------------------------------------------------------------------------------
