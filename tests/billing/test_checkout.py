@@ -14,6 +14,13 @@ def start_checkout(client, plan_code="pro"):
     return client.post("/dashboard/billing/checkout", {"plan": plan_code})
 
 
+def return_from_checkout(client, session_id, *, follow=False):
+    """Stripe's redirect lands on a page that only reads; its form POSTs the confirmation."""
+    page = client.get(f"/dashboard/billing?session_id={session_id}")
+    assert page.status_code == 200 and "Confirming your subscription" in page.text
+    return client.post("/dashboard/billing", {"session_id": session_id}, follow=follow)
+
+
 def test_checkout_creates_a_trial_subscription_session_for_the_team(
     owner_client, team, fake_stripe, plans
 ):
@@ -57,7 +64,7 @@ def test_return_from_checkout_links_the_team_and_starts_the_trial(
     [session_id] = fake_stripe.sessions
     subscription = fake_stripe.complete_checkout(session_id)
 
-    response = owner_client.get(f"/dashboard/billing?session_id={session_id}")
+    response = return_from_checkout(owner_client, session_id)
 
     assert response.status_code == 302 and response["Location"] == "/dashboard/billing"
     team.refresh_from_db()
@@ -73,12 +80,66 @@ def test_return_from_checkout_links_the_team_and_starts_the_trial(
     assert "Manage subscription" in page.text
 
 
+def test_the_return_from_stripe_is_a_read_and_its_post_applies_it(
+    owner_client, team, fake_stripe, plans
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    start_checkout(owner_client)
+    [session_id] = fake_stripe.sessions
+    fake_stripe.complete_checkout(session_id)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = owner_client.get(f"/dashboard/billing?session_id={session_id}")
+
+    assert page.status_code == 200
+    writes = [
+        q["sql"]
+        for q in queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        # Every GET renews the sign-in session (accounts/middleware.py); that is not the sync.
+        and not q["sql"].startswith('UPDATE "django_session"')
+    ]
+    assert writes == []
+    assert not fake_stripe.calls("GET", f"/v1/checkout/sessions/{session_id}")
+    assert 'hx-trigger="load"' in page.text and f'value="{session_id}"' in page.text
+    team.refresh_from_db()
+    assert team.plan.code == "free" and team.stripe_subscription_id == ""
+
+    response = owner_client.post(
+        "/dashboard/billing", {"session_id": session_id}, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200 and response["HX-Redirect"] == "/dashboard/billing"
+    team.refresh_from_db()
+    assert team.plan == plans["pro"] and team.subscription_status == SubscriptionStatus.TRIALING
+    page = owner_client.get("/dashboard/billing")
+    assert "Thanks! Your subscription is active." in page.text and "Pro plan" in page.text
+    assert "Confirming your subscription" not in page.text
+
+
+def test_a_member_cannot_confirm_a_checkout(owner_client, team, fake_stripe, request):
+    start_checkout(owner_client)
+    [session_id] = fake_stripe.sessions
+    fake_stripe.complete_checkout(session_id)
+    member_client = request.getfixturevalue("member_client")  # the same client, signed in again
+
+    page = member_client.get(f"/dashboard/billing?session_id={session_id}")
+    refused = member_client.post("/dashboard/billing", {"session_id": session_id})
+
+    assert page.status_code == 200 and "Confirming your subscription" not in page.text
+    assert refused.status_code == 403
+    team.refresh_from_db()
+    assert team.plan.code == "free" and team.stripe_subscription_id == ""
+
+
 def test_returning_twice_changes_nothing_more(owner_client, team, fake_stripe):
     start_checkout(owner_client)
     [session_id] = fake_stripe.sessions
     fake_stripe.complete_checkout(session_id)
-    owner_client.get(f"/dashboard/billing?session_id={session_id}")
-    owner_client.get(f"/dashboard/billing?session_id={session_id}")
+    return_from_checkout(owner_client, session_id)
+    return_from_checkout(owner_client, session_id)
 
     assert ActivityLog.objects.filter(action=Action.SUBSCRIPTION_CHANGED).count() == 1
 
@@ -92,7 +153,7 @@ def test_another_teams_session_is_refused(owner_client, team, fake_stripe, plans
     [session_id] = fake_stripe.sessions
     fake_stripe.complete_checkout(session_id)
 
-    response = owner_client.get(f"/dashboard/billing?session_id={session_id}", follow=True)
+    response = return_from_checkout(owner_client, session_id, follow=True)
 
     assert "does not belong to your team" in response.text
     team.refresh_from_db()
@@ -229,7 +290,7 @@ def test_a_subscribed_team_changes_plan_in_the_portal_not_a_second_checkout(
     start_checkout(owner_client)
     [session_id] = fake_stripe.sessions
     fake_stripe.complete_checkout(session_id)
-    owner_client.get(f"/dashboard/billing?session_id={session_id}")
+    return_from_checkout(owner_client, session_id)
 
     pricing = owner_client.get("/pricing")
     page = start_checkout(owner_client, "studio")
@@ -269,7 +330,7 @@ def test_return_credits_the_first_invoice_and_its_webhook_then_changes_nothing(
     start_checkout(owner_client)
     [session_id] = fake_stripe.sessions
     subscription = fake_stripe.complete_checkout(session_id)
-    owner_client.get(f"/dashboard/billing?session_id={session_id}")
+    return_from_checkout(owner_client, session_id)
     assert credits_balance_get(team=team).available == 50 + plans["pro"].monthly_credits
 
     invoice = fake_stripe.invoices[subscription["latest_invoice"]]
@@ -290,7 +351,7 @@ def test_when_the_webhook_comes_first_the_return_only_confirms(
         client, make_event("invoice.paid", fake_stripe.invoices[subscription["latest_invoice"]])
     )
 
-    owner_client.get(f"/dashboard/billing?session_id={session_id}")
+    return_from_checkout(owner_client, session_id)
 
     team.refresh_from_db()
     assert team.subscription_status == SubscriptionStatus.TRIALING

@@ -4,7 +4,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from genfans.billing import gateway
 from genfans.billing.checkout import (
@@ -175,17 +176,36 @@ def portal(request):
     return redirect(url)
 
 
-@team_required
-def billing(request):
-    team = request.team
-    session_id = request.GET.get("session_id", "")
+def _confirmable_session_id(request) -> str:
+    """The checkout session Stripe returned with, when this visitor can confirm it."""
+    session_id = request.GET.get("session_id", "")[:255]
     if session_id and request.membership.is_owner and gateway.stripe_enabled():
+        return session_id
+    return ""
+
+
+@owner_required
+def _checkout_confirm(request):
+    """The return from Stripe, applied: a POST, which the page sends itself (htmx, on load) or
+    the owner sends with its button. The webhook applies the same checkout if it comes first."""
+    session_id = request.POST.get("session_id", "")[:255]
+    if session_id and gateway.stripe_enabled():
         try:
-            if checkout_session_sync(team=team, session_id=session_id, user=request.user):
+            if checkout_session_sync(team=request.team, session_id=session_id, user=request.user):
                 messages.success(request, "Thanks! Your subscription is active.")
         except DomainError as error:
             messages.error(request, error.message)
-        return redirect("billing")
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("billing"))
+    return redirect("billing")
+
+
+@team_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def billing(request):
+    if request.method == "POST":
+        return _checkout_confirm(request)
+    team = request.team
     if request.GET.get("purchase") == "complete":
         messages.success(
             request, "Thanks! The credits are added as soon as Stripe confirms the payment."
@@ -207,6 +227,8 @@ def billing(request):
             "checkout_mode": checkout_mode(),
             "credits_available": _credits_available(team),
             "debug": settings.DEBUG,
+            # A GET never writes: the return from Stripe shows "confirming…" and posts itself.
+            "confirming_session_id": _confirmable_session_id(request),
             **packs_context(request, page="billing"),
         },
     )
