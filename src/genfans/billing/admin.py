@@ -15,6 +15,10 @@ from genfans.billing.webhooks import stripe_event_process
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
+    """Prices, allowances and limits are the operator's to tune; a plan's code is what the
+    code and Stripe's price lookup keys name it by ("free" above all), so it is fixed once
+    the plan exists."""
+
     list_display = [
         "code",
         "name",
@@ -28,6 +32,12 @@ class PlanAdmin(admin.ModelAdmin):
         "max_video_seconds",
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(admin.ModelAdmin):
@@ -38,6 +48,11 @@ class StripeEventAdmin(admin.ModelAdmin):
     actions = ["process_again"]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The row is how a redelivered event is known to be a replay: deleting it would let
+        # Stripe's retry apply the event a second time.
         return False
 
     @admin.action(description="Process the selected failed or parked events again")
@@ -59,8 +74,21 @@ class StripeEventAdmin(admin.ModelAdmin):
         )
 
 
+class _ReadOnly(admin.ModelAdmin):
+    """Written only by the billing services as Stripe's events arrive."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(TeamBilling)
-class TeamBillingAdmin(admin.ModelAdmin):
+class TeamBillingAdmin(_ReadOnly):
     list_display = ["team", "subscription_event_at", "payment_failed_at", "ended_subscription_id"]
     search_fields = ["team__name"]
 
@@ -92,19 +120,6 @@ class CreditPurchaseAdmin(admin.ModelAdmin):
     search_fields = ["team__name", "stripe_session_id", "stripe_payment_intent_id"]
     list_select_related = ["team", "pack"]
     readonly_fields = [f.name for f in CreditPurchase._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class _ReadOnly(admin.ModelAdmin):
-    """Written only by the entitlement rules as Stripe's events arrive."""
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
 
     def has_add_permission(self, request):
         return False
