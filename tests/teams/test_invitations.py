@@ -252,7 +252,7 @@ def test_pending_invitations_say_where_their_email_is(
         "queued@example.com": "pending",
         "bounced@example.com": "failed",
     }
-    assert "email sent" in page and "email sending" in page and "email failed" in page
+    assert "email sent <time" in page and "email queued" in page and "email failed<" in page
 
 
 def _refuse(self, messages):

@@ -330,6 +330,7 @@ PERIODIC_TASKS = [
     ("tasks-prune", 24 * 60 * 60, "genfans.studio.tasks.task_results_prune_task"),
     ("retention-cleanup", 24 * 60 * 60, "genfans.storage.tasks.retention_cleanup_task"),
     ("rate-counters-prune", 60 * 60, "genfans.core.tasks.rate_counters_prune_task"),
+    ("emails-sweep", 60, "genfans.emails.sweep.email_deliveries_sweep_task"),
 ]
 
 AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID")

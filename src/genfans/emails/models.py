@@ -36,6 +36,9 @@ class EmailDelivery(BaseModel):
     last_error = models.TextField(blank=True)
     # A worker holds a claim until then; a claim that outlives it (the worker died) lapses.
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # When a pending delivery's next attempt is due (its task runs then). One still pending
+    # well after it lost its task, and the sweep enqueues it again. None once it is claimed.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -64,6 +67,7 @@ class EmailDelivery(BaseModel):
         indexes = [
             models.Index(fields=["invitation", "-created_at"], name="email_invitation_recent"),
             models.Index(fields=["user", "kind", "-created_at"], name="email_user_kind_recent"),
+            models.Index(fields=["status", "next_attempt_at"], name="email_status_due"),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,6 @@
 """Email deliveries: a row per email, claimed by a conditional update, sent outside any
-transaction, retried with backoff up to a limit."""
+transaction, retried with backoff up to a limit. `emails.sweep` enqueues again what lost its
+task."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +28,12 @@ def email_delivery_create(
 ) -> EmailDelivery:
     """The row, in the caller's transaction; `emails.queue.email_send_on_commit` also sends it."""
     return EmailDelivery.objects.create(
-        kind=kind, recipient=recipient, user=user, team=team, invitation=invitation
+        kind=kind,
+        recipient=recipient,
+        user=user,
+        team=team,
+        invitation=invitation,
+        next_attempt_at=timezone.now(),
     )
 
 
@@ -46,15 +52,18 @@ def _claim(delivery_id, *, now) -> bool:
             status=EmailStatus.SENDING,
             attempts=F("attempts") + 1,
             claimed_until=now + CLAIM_FOR,
+            next_attempt_at=None,
             updated_at=now,
         )
     )
 
 
 def _settle(delivery: EmailDelivery, **fields) -> None:
-    EmailDelivery.objects.filter(pk=delivery.pk, status=EmailStatus.SENDING).update(
-        claimed_until=None, updated_at=timezone.now(), **fields
-    )
+    # Only the claim this run holds: had it lapsed and been taken again, the newer attempt
+    # (attempts moved on) is the one to record.
+    EmailDelivery.objects.filter(
+        pk=delivery.pk, status=EmailStatus.SENDING, attempts=delivery.attempts
+    ).update(claimed_until=None, updated_at=timezone.now(), **fields)
 
 
 def email_delivery_send(*, delivery_id) -> SendOutcome:
@@ -81,10 +90,9 @@ def email_delivery_send(*, delivery_id) -> SendOutcome:
         if delivery.attempts >= MAX_ATTEMPTS:
             _settle(delivery, status=EmailStatus.FAILED, last_error=error)
             return SendOutcome(status=EmailStatus.FAILED)
-        _settle(delivery, status=EmailStatus.PENDING, last_error=error)
-        return SendOutcome(
-            status=EmailStatus.PENDING, retry_at=timezone.now() + _backoff(delivery.attempts)
-        )
+        retry_at = timezone.now() + _backoff(delivery.attempts)
+        _settle(delivery, status=EmailStatus.PENDING, last_error=error, next_attempt_at=retry_at)
+        return SendOutcome(status=EmailStatus.PENDING, retry_at=retry_at)
     _settle(
         delivery,
         status=EmailStatus.SENT,

@@ -32,6 +32,8 @@ from genfans.accounts.sign_in_pending import (
 from genfans.accounts.two_factor import two_factor_enabled, two_factor_verify
 from genfans.core.errors import DomainError, RateLimited
 from genfans.core.http import client_ip
+from genfans.emails.models import EmailKind
+from genfans.emails.selectors import email_delivery_state_latest_for_user
 from genfans.teams.errors import InvitationInvalid
 from genfans.teams.middleware import SESSION_TEAM_KEY
 from genfans.teams.selectors import invitation_get_open, membership_get
@@ -187,6 +189,15 @@ def sign_out(request):
     return redirect("landing")
 
 
+def _own_reset_email(request, email: str):
+    """Where the reset email is, told only to the signed-in owner of the address: to anyone else
+    it would say whether the address has an account."""
+    user = request.user
+    if not user.is_authenticated or user.email.lower() != email.strip().lower():
+        return None
+    return email_delivery_state_latest_for_user(user=user, kind=EmailKind.PASSWORD_RESET)
+
+
 @require_http_methods(["GET", "POST"])
 def forgot_password(request):
     form = ForgotPasswordForm(request.POST or None)
@@ -199,10 +210,14 @@ def forgot_password(request):
             except DomainError as error:
                 add_form_error(form, error)
             else:
-                return render(
-                    request, "web/auth/forgot_password.html", {"sent": form.cleaned_data["email"]}
-                )
+                sent = form.cleaned_data["email"]
+                context = {"sent": sent, "email": _own_reset_email(request, sent)}
+                return render(request, "web/auth/forgot_password.html", context)
         return render(request, "web/auth/forgot_password.html", {"form": form}, status=400)
+    if request.htmx and request.GET.get("sent"):
+        sent = request.GET["sent"]
+        context = {"sent": sent, "email": _own_reset_email(request, sent)}
+        return render(request, "web/auth/forgot_password.html#reset-email", context)
     return render(request, "web/auth/forgot_password.html", {"form": form})
 
 
