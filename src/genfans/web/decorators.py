@@ -2,11 +2,13 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 
 from genfans.accounts.errors import TwoFactorSetupRequired
 from genfans.accounts.two_factor import two_factor_setup_required
+from genfans.teams.errors import NotTeamOwner
+from genfans.teams.services import team_owner_require
 
 
 def team_required(view):
@@ -28,12 +30,21 @@ def team_required(view):
     return wrapper
 
 
+def owner_refusal(request) -> HttpResponse | None:
+    """The domain's one owner rule (`team_owner_require`), answered as a page: None for an
+    owner, else a 403 carrying NotTeamOwner's message, as the API answers it."""
+    try:
+        team_owner_require(team=request.team, user=request.user)
+    except NotTeamOwner as error:
+        context = {"message": error.message, "code": error.code}
+        return render(request, "web/forbidden.html", context, status=403)
+    return None
+
+
 def owner_required(view):
     @wraps(view)
     @team_required
     def wrapper(request, *args, **kwargs):
-        if not request.membership.is_owner:
-            raise PermissionDenied("Only a team owner can do that.")
-        return view(request, *args, **kwargs)
+        return owner_refusal(request) or view(request, *args, **kwargs)
 
     return wrapper

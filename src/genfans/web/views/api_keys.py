@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -9,7 +8,7 @@ from genfans.accounts.services import api_key_create, api_key_revoke
 from genfans.accounts.spend_limits import team_spend_get
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
-from genfans.web.decorators import owner_required, team_required
+from genfans.web.decorators import owner_refusal, owner_required, team_required
 from genfans.web.errors import add_form_error
 from genfans.web.forms import ApiKeyForm
 from genfans.web.spend_limits import spend_limit_form, spend_limit_submit
@@ -48,8 +47,8 @@ def api_keys(request):
         return _render(request)
     if "api_key" in request.POST:
         return _spend_limit(request)
-    if not request.membership.is_owner:
-        raise PermissionDenied("Only a team owner can create API keys.")
+    if refused := owner_refusal(request):
+        return refused
     form = ApiKeyForm(request.POST)
     if form.is_valid():
         try:
