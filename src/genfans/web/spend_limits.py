@@ -1,7 +1,6 @@
 """The spend-limit form the Team and API keys pages share, and its submission."""
 
 from django import forms
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from genfans.accounts.spend_limits import MAX_MONTHLY_CAP, spend_limit_set
@@ -40,9 +39,8 @@ def spend_limit_message(cap: int | None) -> str:
 
 def spend_limit_submit(request, **subject) -> tuple[SpendLimitForm, str]:
     """Apply an owner's cap form for one member (`member_user_id=`) or key (`api_key_id=`):
-    the form, and the success message ("" when the form or the service refused it)."""
-    if not request.membership.is_owner:
-        raise PermissionDenied("Only a team owner can set spend limits.")
+    the form, and the success message ("" when the form or the service refused it). The
+    views that call it are `owner_required`."""
     [subject_id] = subject.values()
     form = SpendLimitForm(request.POST, auto_id=f"cap-{subject_id}-%s")
     if not form.is_valid():

@@ -66,6 +66,7 @@ def api_keys(request):
     return _render(request, form=form, status=400)
 
 
+@owner_required
 def _spend_limit(request):
     """The page's other POST: an owner sets or clears the monthly cap of the key named."""
     api_key_id = request.POST["api_key"]

@@ -91,6 +91,7 @@ def team(request):
     return _render(request)
 
 
+@owner_required
 def _member_spend_limit(request):
     """The page's own POST: an owner sets or clears the monthly cap of the member named."""
     user_id = request.POST.get("member", "")

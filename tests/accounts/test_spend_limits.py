@@ -39,6 +39,7 @@ from genfans.studio.models import (
     ModelVersionKind,
     ModelVersionStatus,
 )
+from genfans.teams.errors import NotTeamOwner
 from genfans.teams.models import Action, ActivityLog, TeamMember
 from tests.credits.factories import give_credits
 from tests.factories import make_api_key, make_member, make_user
@@ -595,6 +596,7 @@ class TestPages:
             "/dashboard/team", {"member": str(member.pk), "monthly_cap": "99"}
         )
         assert response.status_code == 403
+        assert f'data-error-code="{NotTeamOwner.code}"' in response.text
         assert SpendLimit.objects.get(member__user=member).monthly_cap == 22
 
     def test_another_teams_member_is_404_on_the_page(self, funded, owner_client, other_owner):
@@ -629,6 +631,7 @@ class TestPages:
             "/dashboard/api-keys", {"api_key": str(api_key.pk), "monthly_cap": "1"}
         )
         assert forbidden.status_code == 403
+        assert f'data-error-code="{NotTeamOwner.code}"' in forbidden.text
 
 
 # --- concurrency --------------------------------------------------------------------------
