@@ -2,6 +2,7 @@ from datetime import timedelta
 from smtplib import SMTPServerDisconnected
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
-from genfans.emails.kinds import email_kinds_unrendered
+from genfans.emails.kinds import _renderers, email_kinds_unrendered
 from genfans.emails.models import EmailDelivery, EmailKind, EmailStatus
 from genfans.emails.services import MAX_ATTEMPTS, email_delivery_send
 from genfans.emails.tasks import email_delivery_send_task
@@ -39,6 +40,18 @@ def invitation_delivery():
 
 def test_every_kind_has_a_renderer():
     assert email_kinds_unrendered() == []
+
+
+def test_an_app_naming_a_kind_that_does_not_exist_is_refused(monkeypatch):
+    teams = apps.get_app_config("teams")
+    monkeypatch.setattr(teams, "email_renderers", {"invitaton": "genfans.teams.emails.x"})
+    _renderers.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="invitaton"):
+            email_kinds_unrendered()
+    finally:
+        monkeypatch.undo()
+        _renderers.cache_clear()
 
 
 def test_an_invitation_makes_one_delivery_that_the_worker_sends_once(

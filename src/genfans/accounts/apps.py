@@ -4,11 +4,8 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "genfans.accounts"
     label = "accounts"
-
-    def ready(self) -> None:
-        from genfans.accounts.emails import email_verification_render, password_reset_render
-        from genfans.emails.kinds import email_kind_register
-        from genfans.emails.models import EmailKind
-
-        email_kind_register(EmailKind.PASSWORD_RESET, password_reset_render)
-        email_kind_register(EmailKind.EMAIL_VERIFICATION, email_verification_render)
+    # What the emails this app sends say (see genfans.emails.kinds).
+    email_renderers = {
+        "password_reset": "genfans.accounts.emails.password_reset_render",
+        "email_verification": "genfans.accounts.emails.email_verification_render",
+    }
