@@ -81,39 +81,15 @@ def asset_record(
     )
 
 
-def asset_create(
-    *,
-    team,
-    kind: str,
-    content: bytes,
-    content_type: str,
-    job=None,
-    width: int | None = None,
-    height: int | None = None,
-    duration: float | None = None,
-    seed: int | None = None,
-    expires: bool = True,
-    created_by=None,
-) -> Asset:
-    """Store `content` under a team-scoped key and record it.
+def asset_create(*, team, kind: str, content: bytes, content_type: str, **row) -> Asset:
+    """Store `content` under a team-scoped key and record it (`row`: `asset_record`'s other
+    fields).
 
     Runs inside the caller's transaction. The file is written first: if that transaction
     rolls back, the file is an orphan that no row points to, which is harmless. It writes to
     storage: a caller holding row locks writes with `asset_file_save` first instead."""
     stored = asset_file_save(team=team, kind=kind, content=content, content_type=content_type)
-    return asset_record(
-        team=team,
-        stored=stored,
-        kind=kind,
-        content_type=content_type,
-        job=job,
-        width=width,
-        height=height,
-        duration=duration,
-        seed=seed,
-        expires=expires,
-        created_by=created_by,
-    )
+    return asset_record(team=team, stored=stored, kind=kind, content_type=content_type, **row)
 
 
 def asset_retention_clear(*, team, asset_ids) -> int:
