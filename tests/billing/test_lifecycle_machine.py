@@ -242,13 +242,15 @@ class StripeLifecycle(RuleBasedStateMachine):
 
     # --- delivery -------------------------------------------------------------------------
 
-    def _post(self, event: dict) -> None:
+    def _post(self, event: dict) -> bool:
+        """Whether the event was taken (200); a failed one is queued again."""
         response = post_event(self.client, event)
         # A failed event answers 500 so Stripe delivers it again (a plan change that came
         # before its period); anything else is a 200.
         assert response.status_code in (200, 500), response.content
         if response.status_code == 500:
             self.pending.append(event)
+        return response.status_code == 200
 
     @precondition(lambda self: self.pending)
     @rule(data=st.data())
@@ -261,10 +263,14 @@ class StripeLifecycle(RuleBasedStateMachine):
     @rule()
     def deliver_all_in_order(self):
         self.pending.sort(key=lambda event: event["created"])
+        failed_in_a_row = 0
         while self.pending:
             event = self.pending.pop(0)
             self.delivered.append(event)
-            self._post(event)
+            failed_in_a_row = 0 if self._post(event) else failed_in_a_row + 1
+            # Every event left has failed since the last one was taken: redelivering can
+            # change nothing, and Stripe gives up on an event that fails for good.
+            assert failed_in_a_row <= len(self.pending), f"{event['type']} fails for good"
 
     @precondition(lambda self: self.delivered)
     @rule(data=st.data())
@@ -365,3 +371,78 @@ def test_random_stripe_lifecycles_keep_the_money_exact(machine_client):
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
     )
+
+
+# --- sequences the machine found ------------------------------------------------------------
+
+
+def _deliver(state: StripeLifecycle, order: list[int]) -> None:
+    """Deliver the events emitted so far in this order (indexes in emission order), then
+    whatever failed and is queued again, as the machine does."""
+    emitted, state.pending = state.pending, []
+    for index in order:
+        state.delivered.append(emitted[index])
+        state._post(emitted[index])
+    if state.pending:
+        state.deliver_all_in_order()
+
+
+def test_a_late_event_of_a_deleted_subscription_does_not_take_the_team_back(machine_client):
+    """The status mismatch: the team ended trialing on its deleted subscription A while
+    Stripe had it active on B, because A's `created`, delivered late, was applied over B's
+    newer state (not B's subscription, so the age check was skipped), and A's `deleted`
+    was then ignored as older than B's state."""
+    state = StripeLifecycle()
+    state.checkout(code="starter", trial=True)  # 0 A created (trialing), 1 A's invoice
+    state.cancel()  # 2 A deleted
+    state.checkout(code="pro", trial=False)  # 3 B created (active), 4 B's invoice
+    _deliver(state, [3, 0, 2, 1, 4])
+    state.team.refresh_from_db()
+    assert state.team.subscription_status == "active"
+    assert state.team.stripe_subscription_id == state.subscription["id"]
+    assert state.team.plan.code == "pro"
+    assert credits_balance_get(team=state.team).subscription_available == 1500
+    _invariants_hold(state)
+
+
+def test_an_invoice_that_overtakes_the_previous_subscriptions_deletion_still_grants(
+    machine_client,
+):
+    """B's first invoice arrived while the team still had A, not yet known to be deleted: it
+    was settled for good as "not the team's current subscription", so the paid period granted
+    nothing and B's plan change failed on every delivery (the hang, in the machine's
+    `deliver_all_in_order`). Now it fails until A's deletion has arrived."""
+    state = StripeLifecycle()
+    state.checkout(code="starter", trial=False)  # 0 A created, 1 A's invoice
+    state.cancel()  # 2 A deleted
+    state.checkout(code="pro", trial=False)  # 3 B created, 4 B's invoice
+    state.change_plan(code="studio")  # 5 B updated, 6 B's upgrade invoice
+    _deliver(state, [0, 4, 2, 1, 3, 5, 6])
+    state.team.refresh_from_db()
+    assert (state.team.subscription_status, state.team.plan.code) == ("active", "studio")
+    assert credits_balance_get(team=state.team).subscription_available == 5000
+    _invariants_hold(state)
+
+
+def test_a_plan_change_in_a_second_trial_earns_nothing_and_is_settled(machine_client):
+    """A second trial earns nothing and opened no period, so its plan change waited for that
+    period for ever: it failed on every delivery (the hang)."""
+    state = StripeLifecycle()
+    state.checkout(code="starter", trial=True)  # 0 A created, 1 A's trial invoice
+    state.cancel()  # 2 A deleted
+    state.checkout(code="starter", trial=True)  # 3 B created, 4 B's trial invoice
+    state.change_plan(code="studio")  # 5 B updated, 6 B's upgrade invoice
+    _deliver(state, [0, 1, 2, 3, 4, 5, 6])
+    assert not state.pending
+    assert credits_balance_get(team=state.team).subscription_available == 0
+    assert SubscriptionPeriod.objects.filter(team=state.team, allowance__gt=0).count() == 1
+    _invariants_hold(state)
+
+
+def _invariants_hold(state: StripeLifecycle) -> None:
+    state.the_ledger_is_exact()
+    state.credits_granted_never_exceed_what_was_paid_for()
+    state.one_trial_at_most()
+    state.once_delivered_the_state_is_stripes()
+    state.once_delivered_refunds_account_for_the_refunded_share()
+    state.teardown()

@@ -4,7 +4,9 @@ A subscription's allowance is granted once per (subscription, period) of a live 
 on the invoice that opens the period (`subscription_create`, `subscription_cycle`), for a trial
 only if it is the team's one trial. A plan change's proration invoice (`subscription_update`)
 grants the difference of the allowances once when it is an upgrade, nothing otherwise; a late
-invoice of an ended subscription and a second invoice for a period grant nothing. When the
+invoice of an ended subscription and a second invoice for a period grant nothing; an invoice of
+a subscription other than the team's current one fails (Stripe delivers it again) until that
+one is known to have ended. A second trial's period is kept with no allowance. When the
 subscription ends, what is left of its allowance expires.
 
 These run inside the caller's transaction, with the team's billing row locked.
@@ -20,6 +22,7 @@ from genfans.billing.models import Plan, SubscriptionPeriod, TeamBilling
 from genfans.billing.selectors import subscription_ended
 from genfans.billing.stripe_objects import invoice_plan_line, invoice_subscription, timestamp
 from genfans.core.locks import rows_locked
+from genfans.credits.selectors import credits_balance_get
 from genfans.credits.services import (
     credits_plan_end,
     credits_plan_period_start,
@@ -28,10 +31,16 @@ from genfans.credits.services import (
 
 OPENING_REASONS = {"subscription_create", "subscription_cycle"}
 CHANGE_REASON = "subscription_update"
+NOT_CURRENT = "not the team's current subscription"
 
 
 class PeriodNotOpen(RuntimeError):
     """A plan change arrived before the invoice of the period it changes."""
+
+
+class SubscriptionNotCurrentYet(RuntimeError):
+    """An invoice of one subscription while the team's current one is another, not known to
+    have ended: the deletion of the other one, or this one's events, are still on their way."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,7 @@ def subscription_is_live_for(*, team, billing: TeamBilling, subscription_id: str
     current = team.stripe_subscription_id
     if current and current != subscription_id:
         if not subscription_ended(subscription_id=current):
-            return "not the team's current subscription"
+            return NOT_CURRENT
         if SubscriptionPeriod.objects.filter(subscription_id=subscription_id).exists():
             return "an earlier subscription of the team"
     return ""
@@ -68,6 +77,10 @@ def invoice_credits_apply(*, team, billing: TeamBilling, invoice: dict, plan: Pl
     """Grant what a paid invoice earns under the rules above; what was granted and why not."""
     subscription_id, _ = invoice_subscription(invoice)
     refused = subscription_is_live_for(team=team, billing=billing, subscription_id=subscription_id)
+    if refused == NOT_CURRENT:
+        # Not final: refusing for good would lose a paid period whose invoice overtook the
+        # deletion of the team's previous subscription. Failing makes Stripe deliver it again.
+        raise SubscriptionNotCurrentYet(refused)
     if refused:
         return Granted(0, refused)
     _, line = invoice_plan_line(invoice)
@@ -89,8 +102,9 @@ def _period_open(*, team, billing, invoice, plan, start, end) -> Granted:
     trial = invoice.get("billing_reason") == "subscription_create" and not invoice.get(
         "amount_paid"
     )
-    if trial and not trial_claim(team=team, subscription_id=subscription_id):
-        return Granted(0, "the team or one of its owners has had its trial")
+    earns = not trial or trial_claim(team=team, subscription_id=subscription_id)
+    # A second trial is kept too, as a period that earns nothing: a plan change within it then
+    # finds its period (and earns nothing) instead of waiting forever for one.
     period, created = SubscriptionPeriod.objects.get_or_create(
         subscription_id=subscription_id,
         period_start=start,
@@ -98,10 +112,12 @@ def _period_open(*, team, billing, invoice, plan, start, end) -> Granted:
             "team": team,
             "period_end": end,
             "plan": plan,
-            "allowance": plan.monthly_credits,
-            "trial": trial,
+            "allowance": plan.monthly_credits if earns else 0,
+            "trial": trial and earns,
         },
     )
+    if not earns:
+        return Granted(0, "the team or one of its owners has had its trial")
     if not created:
         return Granted(0, "this period's credits were granted already")
     credits_plan_period_start(
@@ -128,6 +144,8 @@ def _period_change(*, team, invoice, plan, at) -> Granted:
         # The invoice opening this period has not arrived yet; failing makes Stripe deliver
         # the change again, by when it has.
         raise PeriodNotOpen("the period this plan change belongs to has not been paid yet")
+    if not period.allowance:
+        return Granted(0, "a period that earns no plan credits (a second trial)")
     if plan.monthly_credits <= period.allowance:
         return Granted(0, "a downgrade or proration grants nothing")
     difference = plan.monthly_credits - period.allowance
@@ -149,4 +167,14 @@ def subscription_plan_credits_end(*, team, subscription_id: str, reference: str)
     """The subscription ended (deleted, or unpaid past its retries): its plan credits expire."""
     return credits_plan_end(
         team=team, idempotency_key=f"plan-end:{reference}", reference=subscription_id
+    )
+
+
+def subscription_plan_credits_end_if_held(*, team, subscription_id: str, reference: str) -> int:
+    """A subscription that is not the team's current one ended: its plan credits expire if the
+    team holds them (its invoice was applied before the events that would make it current)."""
+    if not credits_balance_get(team=team).plan_period.startswith(f"{subscription_id}:"):
+        return 0
+    return subscription_plan_credits_end(
+        team=team, subscription_id=subscription_id, reference=reference
     )

@@ -30,6 +30,7 @@ from genfans.billing.periods import (
     invoice_credits_apply,
     subscription_is_live_for,
     subscription_plan_credits_end,
+    subscription_plan_credits_end_if_held,
 )
 from genfans.billing.selectors import plan_free, subscription_ended
 from genfans.billing.services import subscription_apply, team_billing_lock
@@ -281,10 +282,18 @@ def on_subscription_changed(event: StripeEvent, subscription: dict) -> Outcome:
         return Outcome(StripeEventStatus.IGNORED, team, "that subscription has ended")
     is_current = team.stripe_subscription_id in ("", subscription_id)
     if not is_current and (deleted or subscription.get("status") in ENDED_STRIPE_STATUSES):
-        return Outcome(StripeEventStatus.IGNORED, team, "not the team's current subscription")
+        # Its invoice may have been applied before the events that would have made it current.
+        expired = subscription_plan_credits_end_if_held(
+            team=team, subscription_id=subscription_id, reference=event.stripe_id
+        )
+        note = f": {expired} plan credits expired" if expired else ""
+        return Outcome(
+            StripeEventStatus.IGNORED, team, f"not the team's current subscription{note}"
+        )
+    # Whichever subscription it is about: an older event of another subscription (one deleted
+    # since, delivered late) must not take the team back from the one it has moved on to.
     if (
-        is_current
-        and billing.subscription_event_at
+        billing.subscription_event_at
         and event.stripe_created_at
         and event.stripe_created_at < billing.subscription_event_at
     ):
