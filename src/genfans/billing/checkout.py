@@ -31,8 +31,9 @@ from genfans.billing.selectors import (
     dev_checkout_enabled,
     plan_get,
     price_id_for_plan,
+    subscription_is_live,
 )
-from genfans.billing.services import subscription_apply, subscription_is_live, team_billing_lock
+from genfans.billing.services import subscription_apply, team_billing_lock
 from genfans.billing.stripe_objects import (
     invoice_plan,
     subscription_cancels_at,

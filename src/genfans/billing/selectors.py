@@ -6,16 +6,29 @@ from django.utils import timezone
 from genfans.billing import gateway
 from genfans.billing.errors import PlanNotPurchasable
 from genfans.billing.models import Plan, StripeEvent, StripeEventStatus, TeamBilling
-from genfans.billing.services import LIVE_STATUSES
 from genfans.teams.models import SubscriptionStatus
 
 FREE_PLAN_CODE = "free"
 # A team whose payment lapsed keeps its data and running jobs but gets free-plan limits
 # for new work until the subscription is healthy again.
 PLAN_HONOURING_STATUSES = {SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING}
+# A subscription in these states is still running at Stripe (and billing the team).
+LIVE_STATUSES = {
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.PAST_DUE,
+    SubscriptionStatus.UNPAID,
+}
 # No monthly period lasts longer: a stored start older than this is a renewal we never heard
 # of, and counting from it would let the whole of last period's spend block this one.
 LONGEST_PERIOD = timedelta(days=31)
+
+
+def subscription_is_live(*, team) -> bool:
+    """Whether the team already has a subscription running at Stripe: the one rule for
+    "already subscribed" (such a team changes plan in the portal, never by a second
+    checkout, which would bill it twice)."""
+    return bool(team.stripe_subscription_id) and team.subscription_status in LIVE_STATUSES
 
 
 def dev_checkout_enabled() -> bool:

@@ -12,24 +12,9 @@ from typing import Any
 from genfans.billing.models import Plan, TeamBilling
 from genfans.core.locks import rows_locked
 from genfans.teams.activity import activity_record
-from genfans.teams.models import Action, SubscriptionStatus, Team
-
-# A subscription in these states is still running at Stripe (and billing the team).
-LIVE_STATUSES = {
-    SubscriptionStatus.TRIALING,
-    SubscriptionStatus.ACTIVE,
-    SubscriptionStatus.PAST_DUE,
-    SubscriptionStatus.UNPAID,
-}
+from genfans.teams.models import Action, Team
 
 KEEP: Any = object()  # "leave this field as it is" (None is a real value for dates)
-
-
-def subscription_is_live(*, team: Team) -> bool:
-    """Whether the team already has a subscription running at Stripe: the one rule for
-    "already subscribed" (such a team changes plan in the portal, never by a second
-    checkout, which would bill it twice)."""
-    return bool(team.stripe_subscription_id) and team.subscription_status in LIVE_STATUSES
 
 
 def team_billing_lock(*, team: Team) -> TeamBilling:

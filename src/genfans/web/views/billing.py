@@ -23,9 +23,9 @@ from genfans.billing.selectors import (
     plan_effective_for_team,
     plan_list,
     plan_list_paid,
+    subscription_is_live,
     team_billing_get,
 )
-from genfans.billing.services import subscription_is_live
 from genfans.core.errors import DomainError
 from genfans.credits.selectors import credits_balance_get
 from genfans.teams.models import SubscriptionStatus
