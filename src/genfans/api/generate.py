@@ -8,6 +8,7 @@ from genfans.api.openapi import errors
 from genfans.api.schemas import QUALITY_PATTERN, JobEnvelope
 from genfans.api.security import api_auth
 from genfans.core.http import client_ip
+from genfans.credits.calculator import DEFAULT_QUALITY
 from genfans.studio.engine.services import job_submit
 from genfans.studio.models import JobType
 from genfans.studio.selectors import queue_position_get
@@ -21,7 +22,7 @@ class GenerateIn(Schema):
     num_images: int = Field(default=1, ge=1, le=8)
     width: int = Field(default=1024, ge=64, le=4096)
     height: int = Field(default=1024, ge=64, le=4096)
-    quality: str = Field(default="standard", pattern=QUALITY_PATTERN)
+    quality: str = Field(default=DEFAULT_QUALITY, pattern=QUALITY_PATTERN)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
     # For a custom model: which of its versions (its current one when omitted).
     version: int | None = Field(default=None, ge=1)

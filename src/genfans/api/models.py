@@ -11,6 +11,7 @@ from genfans.api.schemas import QUALITY_PATTERN, JobEnvelope
 from genfans.api.security import api_auth
 from genfans.core.http import client_ip
 from genfans.core.pagination import paginate
+from genfans.credits.calculator import DEFAULT_QUALITY
 from genfans.storage.urls import asset_url
 from genfans.studio.custom_models import (
     custom_model_archive,
@@ -79,7 +80,7 @@ class ModelIn(Schema):
     name: str = Field(min_length=1, max_length=80)
     reference_model_id: str = Field(max_length=64)
     upload_ids: list[str] = Field(min_length=1, max_length=30)
-    quality: str = Field(default="standard", pattern=QUALITY_PATTERN)
+    quality: str = Field(default=DEFAULT_QUALITY, pattern=QUALITY_PATTERN)
 
 
 class ModelPatch(Schema):
@@ -89,7 +90,7 @@ class ModelPatch(Schema):
 class RefineIn(Schema):
     instructions: str = Field(min_length=1, max_length=1000)
     upload_ids: list[str] = Field(default_factory=list, max_length=30)
-    quality: str = Field(default="standard", pattern=QUALITY_PATTERN)
+    quality: str = Field(default=DEFAULT_QUALITY, pattern=QUALITY_PATTERN)
 
 
 class ModelGenerateIn(Schema):
@@ -98,7 +99,7 @@ class ModelGenerateIn(Schema):
     num_images: int = Field(default=1, ge=1, le=8)
     width: int = Field(default=1024, ge=64, le=4096)
     height: int = Field(default=1024, ge=64, le=4096)
-    quality: str = Field(default="standard", pattern=QUALITY_PATTERN)
+    quality: str = Field(default=DEFAULT_QUALITY, pattern=QUALITY_PATTERN)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
 
 

@@ -9,13 +9,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from genfans.credits.errors import InvalidPricingParams, OperationUnavailable, PricingNotConfigured
-from genfans.credits.models import PricingRule
+from genfans.credits.models import Operation, PricingRule
 
-QUALITIES = ("draft", "standard", "high")
+# The quality levels a job takes, fastest first, with the labels forms show. Defined once
+# here, by the prices that depend on them; schemas, forms and validators derive from it.
+QUALITY_CHOICES = (
+    ("draft", "Draft (fastest)"),
+    ("standard", "Standard"),
+    ("high", "High (slowest)"),
+)
+QUALITIES = tuple(quality for quality, _ in QUALITY_CHOICES)
+DEFAULT_QUALITY = "standard"
 
 # Defaults keep the original ranges: model creation 50–100, refinement 30–60, images 5–20 each.
 DEFAULT_RULES: dict[str, dict[str, Any]] = {
-    "image_generation": {
+    Operation.IMAGE_GENERATION: {
         "per_image": 5,
         "quality_multipliers": {"draft": 1.0, "standard": 1.5, "high": 2.0},
         "resolution_tiers": [
@@ -30,7 +38,7 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
         "min_side": 256,
         "max_side": 2048,
     },
-    "model_creation": {
+    Operation.MODEL_CREATION: {
         "base": 40,
         "per_image": 2,
         "quality_multipliers": {"draft": 1.0, "standard": 1.25, "high": 1.5},
@@ -39,7 +47,7 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
         "min_num_images": 1,
         "max_num_images": 50,
     },
-    "model_refinement": {
+    Operation.MODEL_REFINEMENT: {
         "base": 30,
         "per_image": 3,
         "quality_multipliers": {"draft": 1.0, "standard": 1.2, "high": 1.5},
@@ -48,7 +56,7 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
         "min_num_images": 0,
         "max_num_images": 50,
     },
-    "video_generation": {
+    Operation.VIDEO_GENERATION: {
         "per_second": {"480p": 4, "720p": 6, "1080p": 10},
         "resolution_short_side": {"480p": 480, "720p": 720, "1080p": 1080},
         "default_resolution": "720p",
@@ -56,7 +64,7 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
         "min": 10,
         "max": 200,
     },
-    "face_swap": {
+    Operation.FACE_SWAP: {
         "per_image": 5,
         "min_per_image": 5,
         "max_per_image": 10,
@@ -64,7 +72,8 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
     },
 }
 
-OPERATIONS = tuple(DEFAULT_RULES)
+# The operations priced: the job types (`credits.models.Operation`, which studio's JobType is).
+OPERATIONS = tuple(Operation.values)
 _INTEGER = re.compile(r"-?\d{1,12}")
 
 
@@ -93,7 +102,7 @@ def _int(params: dict, name: str, *, default: int | None = None, lo: int, hi: in
 
 
 def _quality(params: dict, multipliers: dict) -> tuple[str, float]:
-    quality = params.get("quality") or "standard"
+    quality = params.get("quality") or DEFAULT_QUALITY
     if not isinstance(quality, str) or quality not in multipliers:
         choices = ", ".join(multipliers)
         raise InvalidPricingParams(f"quality must be one of: {choices}.", field="quality")
@@ -222,11 +231,15 @@ def _face_swap(rule: dict, params: dict) -> Estimate:
 
 
 PRICERS = {
-    "image_generation": _image_generation,
-    "model_creation": lambda rule, params: _model_training(rule, params, what="Model creation"),
-    "model_refinement": lambda rule, params: _model_training(rule, params, what="Refinement"),
-    "video_generation": _video_generation,
-    "face_swap": _face_swap,
+    Operation.IMAGE_GENERATION: _image_generation,
+    Operation.MODEL_CREATION: lambda rule, params: _model_training(
+        rule, params, what="Model creation"
+    ),
+    Operation.MODEL_REFINEMENT: lambda rule, params: _model_training(
+        rule, params, what="Refinement"
+    ),
+    Operation.VIDEO_GENERATION: _video_generation,
+    Operation.FACE_SWAP: _face_swap,
 }
 
 
@@ -252,17 +265,17 @@ def bounds(rule_parameters: dict, *, operation: str) -> tuple[int, int]:
 
 
 SAMPLE_PARAMS = {
-    "image_generation": [
+    Operation.IMAGE_GENERATION: [
         {"num_images": 1, "width": 256, "height": 256, "quality": "draft"},
         {"num_images": 4, "width": 2048, "height": 2048, "quality": "high"},
     ],
-    "model_creation": [
+    Operation.MODEL_CREATION: [
         {"num_images": 1, "quality": "draft"},
         {"num_images": 50, "quality": "high"},
     ],
-    "model_refinement": [{"num_images": 0, "quality": "draft"}, {"num_images": 10}],
-    "video_generation": [{"duration_s": 5, "resolution": "480p"}, {"duration_s": 10}],
-    "face_swap": [{"num_images": 1}],
+    Operation.MODEL_REFINEMENT: [{"num_images": 0, "quality": "draft"}, {"num_images": 10}],
+    Operation.VIDEO_GENERATION: [{"duration_s": 5, "resolution": "480p"}, {"duration_s": 10}],
+    Operation.FACE_SWAP: [{"num_images": 1}],
 }
 
 

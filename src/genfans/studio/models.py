@@ -2,14 +2,11 @@ from django.conf import settings
 from django.db import models
 
 from genfans.core.models import BaseModel
+from genfans.credits.models import Operation
 
-
-class JobType(models.TextChoices):
-    MODEL_CREATION = "model_creation", "Model creation"
-    MODEL_REFINEMENT = "model_refinement", "Model refinement"
-    IMAGE_GENERATION = "image_generation", "Image generation"
-    VIDEO_GENERATION = "video_generation", "Video generation"
-    FACE_SWAP = "face_swap", "Face swap"
+# A job is one priced operation. The list is defined once, by credits (which prices it and sits
+# below studio); studio.operations maps each type to its module.
+JobType = Operation
 
 
 class JobStatus(models.TextChoices):

@@ -31,11 +31,6 @@ from genfans.studio.uploaded import job_submit_with_uploads
 from genfans.web.decorators import team_required
 from genfans.web.errors import add_form_error
 
-QUALITY_CHOICES = [
-    ("draft", "Draft (fastest)"),
-    ("standard", "Standard"),
-    ("high", "High (slowest)"),
-]
 SQUARE_SIZES = [("512", "512 × 512"), ("768", "768 × 768"), ("1024", "1024 × 1024")]
 
 
@@ -51,7 +46,9 @@ def _estimate(operation: str, *, num_images: int, quality: str) -> int | None:
 class NewModelForm(forms.Form):
     reference_model_id = forms.ChoiceField(label="Reference model", widget=forms.RadioSelect)
     name = forms.CharField(max_length=80, label="Name")
-    quality = forms.ChoiceField(choices=QUALITY_CHOICES, initial="standard")
+    quality = forms.ChoiceField(
+        choices=calculator.QUALITY_CHOICES, initial=calculator.DEFAULT_QUALITY
+    )
 
     def __init__(self, *args, references, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,7 +61,9 @@ class RefineForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "e.g. sharper jawline, freckles"}),
     )
     quality = forms.ChoiceField(
-        choices=QUALITY_CHOICES, initial="standard", label="Training quality"
+        choices=calculator.QUALITY_CHOICES,
+        initial=calculator.DEFAULT_QUALITY,
+        label="Training quality",
     )
 
 
@@ -75,8 +74,7 @@ class ModelGenerateForm(forms.Form):
     version = forms.TypedChoiceField(coerce=int, label="Version")
     size = forms.ChoiceField(choices=SQUARE_SIZES, initial="1024")
     quality = forms.ChoiceField(
-        choices=[("draft", "Draft"), ("standard", "Standard"), ("high", "High")],
-        initial="standard",
+        choices=calculator.QUALITY_CHOICES, initial=calculator.DEFAULT_QUALITY
     )
     num_images = forms.IntegerField(label="Images", min_value=1, max_value=8, initial=1)
 
@@ -195,7 +193,7 @@ def model_new_estimate(request):
         count = int(request.POST.get("num_images", "0"))
     except ValueError:
         count = 0
-    quality = request.POST.get("quality", "standard")
+    quality = request.POST.get("quality", calculator.DEFAULT_QUALITY)
     valid = MIN_PHOTOS <= count <= MAX_PHOTOS
     return render(
         request,
@@ -238,7 +236,9 @@ def _detail_context(request, model, **extra) -> dict:
         "creations": list(
             gallery_list_for_team(team=request.team, custom_model_id=str(model.pk))[:8]
         ),
-        "refine_cost": _estimate(JobType.MODEL_REFINEMENT, num_images=0, quality="standard"),
+        "refine_cost": _estimate(
+            JobType.MODEL_REFINEMENT, num_images=0, quality=calculator.DEFAULT_QUALITY
+        ),
         "balance": credits_balance_get(team=request.team),
         "max_refine_photos": MAX_REFINE_PHOTOS,
     }

@@ -13,7 +13,7 @@ from genfans.catalog.selectors import reference_model_list
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
 from genfans.credits import calculator
-from genfans.credits.calculator import QUALITIES
+from genfans.credits.calculator import DEFAULT_QUALITY, QUALITY_CHOICES
 from genfans.credits.selectors import credits_balance_get
 from genfans.studio.engine.services import job_cancel, job_submit
 from genfans.studio.models import JobStatus, JobType
@@ -37,7 +37,7 @@ class PricingForm(forms.Form):
     """The fields that decide the price, on their own so the estimate needs nothing else."""
 
     size = forms.ChoiceField()
-    quality = forms.ChoiceField(choices=[(q, q.title()) for q in QUALITIES], initial="standard")
+    quality = forms.ChoiceField(choices=QUALITY_CHOICES, initial=DEFAULT_QUALITY)
     num_images = forms.IntegerField(label="Images", min_value=1, max_value=8, initial=4)
 
     def __init__(self, *args, plan, **kwargs):
