@@ -27,6 +27,11 @@ def reference_model_list(
     return models.order_by("sort_order", "pk")
 
 
+def reference_model_list_related(*, model: ReferenceModel, limit: int = 4) -> list[ReferenceModel]:
+    """Up to `limit` other active models of `model`'s category, in catalog order."""
+    return list(reference_model_list(category=model.category).exclude(pk=model.pk)[:limit])
+
+
 def reference_model_get(*, reference_model_id, include_inactive: bool = False) -> ReferenceModel:
     pk = uuid_or_none(reference_model_id)
     if pk is None:

@@ -30,6 +30,10 @@ def member_list_for_team(*, team):
     )
 
 
+def member_count_for_team(*, team) -> int:
+    return TeamMember.objects.filter(team=team, user__deleted_at__isnull=True).count()
+
+
 def member_get_for_team(*, team, user_id) -> TeamMember:
     user_id = uuid_or_none(user_id)
     member = (

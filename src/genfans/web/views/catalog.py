@@ -5,7 +5,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from genfans.catalog.models import Category
-from genfans.catalog.selectors import category_counts, reference_model_get, reference_model_list
+from genfans.catalog.selectors import (
+    category_counts,
+    reference_model_get,
+    reference_model_list,
+    reference_model_list_related,
+)
 from genfans.catalog.thumbnails import SAMPLE_VARIANTS, thumbnail_render
 from genfans.core.errors import NotFound
 from genfans.web.decorators import team_required
@@ -53,7 +58,7 @@ def catalog_detail(request, reference_model_id):
         model = reference_model_get(reference_model_id=reference_model_id)
     except NotFound:
         raise Http404 from None
-    related = reference_model_list(category=model.category).exclude(pk=model.pk)[:4]
+    related = reference_model_list_related(model=model)
     return render(
         request,
         "web/catalog/detail.html",

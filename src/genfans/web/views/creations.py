@@ -9,14 +9,18 @@ from genfans.billing.entitlements import operation_locked
 from genfans.billing.selectors import plan_effective_for_team
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
-from genfans.core.ids import uuid_or_none
 from genfans.credits import calculator
 from genfans.credits.selectors import credits_balance_get
+from genfans.storage.models import AssetKind
 from genfans.studio.engine.services import job_submit
 from genfans.studio.gallery import gallery_asset_delete
 from genfans.studio.models import CustomModelStatus, JobType
 from genfans.studio.operations.video import ASPECT_RATIOS, VIDEO_DURATIONS, VIDEO_RESOLUTION
-from genfans.studio.selectors import custom_model_list_for_team, gallery_list_for_team
+from genfans.studio.selectors import (
+    asset_source_get_for_team,
+    custom_model_list_for_team,
+    gallery_list_for_team,
+)
 from genfans.studio.uploaded import job_submit_with_uploads
 from genfans.web.decorators import team_required
 from genfans.web.errors import add_form_error
@@ -113,8 +117,7 @@ def video(request):
     selected = str(form["image_asset_id"].value() or "")
     if selected and all(str(image.pk) != selected for image in images):
         # An older image chosen in the gallery is offered too.
-        gallery = gallery_list_for_team(team=team, kind="image")
-        older = gallery.filter(pk=uuid_or_none(selected)).first()
+        older = asset_source_get_for_team(team=team, asset_id=selected, kinds=[AssetKind.IMAGE])
         images = [older, *images] if older else images
     return render(
         request,

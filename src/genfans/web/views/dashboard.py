@@ -1,6 +1,6 @@
 from django.shortcuts import render
 
-from genfans.teams.selectors import member_list_for_team, membership_list_for_user
+from genfans.teams.selectors import member_count_for_team, membership_list_for_user
 from genfans.web.decorators import team_required
 
 
@@ -10,7 +10,7 @@ def home(request):
         request,
         "web/dashboard/home.html",
         {
-            "member_count": member_list_for_team(team=request.team).count(),
+            "member_count": member_count_for_team(team=request.team),
             "memberships": membership_list_for_user(user=request.user),
         },
     )
