@@ -6,8 +6,6 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 from genfans.credits.calculator import QUALITIES
 from genfans.credits.models import Operation
 from genfans.studio.models import JobType
@@ -18,8 +16,6 @@ JOB_TYPE_OWNER = "credits/models.py"
 # Keyed by job type for reasons of layering, not copies: settings load before the app registry
 # (models cannot be imported), and providers sit below credits.
 JOB_TYPE_KEYED_BELOW_CREDITS = {"config/settings.py", "providers/sandbox.py"}
-# Not yet derived from Operation (files outside this change; billing may import credits).
-JOB_TYPE_NOT_YET = {"billing/seed.py", "billing/entitlements.py"}
 
 
 def _modules():
@@ -72,16 +68,9 @@ def test_the_quality_levels_are_listed_once():
 
 
 def test_the_job_types_are_listed_once():
-    allowed = {JOB_TYPE_OWNER, *JOB_TYPE_KEYED_BELOW_CREDITS, *JOB_TYPE_NOT_YET}
+    allowed = {JOB_TYPE_OWNER, *JOB_TYPE_KEYED_BELOW_CREDITS}
     assert _copies(set(Operation.values), at_least=3, allowed=allowed) == []
 
 
 def test_studio_job_types_are_the_priced_operations():
     assert JobType is Operation
-
-
-@pytest.mark.parametrize("path", sorted(JOB_TYPE_NOT_YET))
-def test_the_not_yet_list_is_still_needed(path):
-    """Drop an entry from JOB_TYPE_NOT_YET when its module no longer copies the list."""
-    tree = ast.parse((SRC / path).read_text())
-    assert any(len(_strings(node) & set(Operation.values)) >= 3 for node in ast.walk(tree))

@@ -18,6 +18,7 @@ from genfans.billing.errors import PlanFeatureUnavailable
 from genfans.billing.models import Plan, TrialClaim
 from genfans.billing.selectors import FREE_PLAN_CODE, plan_free
 from genfans.core.identity import person_key
+from genfans.credits.models import Operation
 from genfans.credits.services import credits_free_grant
 from genfans.teams.models import Role, Team, TeamMember
 from genfans.teams.services import team_create
@@ -105,12 +106,13 @@ def _refuse(message: str, predicate, **details) -> None:
     )
 
 
+# How plan pages name each operation (shorter than the operation's own label).
 OPERATION_LABELS = {
-    "image_generation": "Image generation",
-    "model_creation": "Custom models",
-    "model_refinement": "Refining custom models",
-    "video_generation": "Video",
-    "face_swap": "Face swap",
+    Operation.IMAGE_GENERATION: "Image generation",
+    Operation.MODEL_CREATION: "Custom models",
+    Operation.MODEL_REFINEMENT: "Refining custom models",
+    Operation.VIDEO_GENERATION: "Video",
+    Operation.FACE_SWAP: "Face swap",
 }
 
 

@@ -1,10 +1,14 @@
 from django.conf import settings
 
 from genfans.billing.models import CreditPack, Plan
+from genfans.credits.models import Operation
 
-# Job types, as `studio.models.JobType` spells them (billing sits below studio).
-IMAGE, CREATION, REFINEMENT = "image_generation", "model_creation", "model_refinement"
-VIDEO, FACE_SWAP = "video_generation", "face_swap"
+IMAGE, CREATION, REFINEMENT = (
+    Operation.IMAGE_GENERATION,
+    Operation.MODEL_CREATION,
+    Operation.MODEL_REFINEMENT,
+)
+VIDEO, FACE_SWAP = Operation.VIDEO_GENERATION, Operation.FACE_SWAP
 
 PLANS = [
     {
