@@ -4,7 +4,9 @@ import ast
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
+from genfans.catalog.seed import seed_reference_models
 from genfans.catalog.selectors import reference_model_list, reference_model_list_related
 from genfans.teams.selectors import member_count_for_team
 from tests.factories import make_member
@@ -25,8 +27,6 @@ QUERY_METHODS = {
     "last",
     "exists",
 }
-# Moved to selectors under other parts of this issue.
-NOT_YET = {"api/teams.py", "api/spend.py", "web/views/team.py", "web/views/billing.py"}
 
 
 def _queries(path: Path) -> list[str]:
@@ -41,11 +41,7 @@ def _queries(path: Path) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize(
-    "path",
-    [p for p in INTERFACES if p.relative_to(SRC).as_posix() not in NOT_YET],
-    ids=lambda p: p.relative_to(SRC).as_posix(),
-)
+@pytest.mark.parametrize("path", INTERFACES, ids=lambda p: p.relative_to(SRC).as_posix())
 def test_no_orm_query_in_an_interface(path):
     assert _queries(path) == []
 
@@ -54,16 +50,12 @@ def test_no_orm_query_in_an_interface(path):
 def test_member_count_leaves_out_deleted_people(team):
     make_member(team=team, email="second@example.com")
     gone = make_member(team=team, email="gone@example.com")
-    from django.utils import timezone
-
     type(gone).objects.filter(pk=gone.pk).update(deleted_at=timezone.now())
     assert member_count_for_team(team=team) == 2
 
 
 @pytest.mark.django_db
 def test_related_reference_models_are_the_others_of_the_category():
-    from genfans.catalog.seed import seed_reference_models
-
     seed_reference_models()
     model = reference_model_list().first()
     related = reference_model_list_related(model=model)

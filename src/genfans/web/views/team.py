@@ -20,7 +20,6 @@ from genfans.teams.selectors import (
     invitation_list_pending_for_team,
     member_list_for_team,
     membership_get,
-    membership_list_for_user,
 )
 from genfans.teams.services import (
     team_invitation_revoke,
@@ -242,7 +241,7 @@ def switch(request):
 def no_team(request):
     """Signed in but in no team (removed from it, or joined by invitation and then removed):
     start a team or accept an invitation."""
-    if membership_list_for_user(user=request.user).exists():
+    if membership_get(user=request.user) is not None:
         return redirect("dashboard")
     form = TeamNameForm(request.POST or None)
     status = 200
