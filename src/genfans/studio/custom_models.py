@@ -15,6 +15,7 @@ from django.utils import timezone
 from genfans.core.errors import ValidationError
 from genfans.core.locks import rows_locked
 from genfans.core.text import text_line
+from genfans.credits.calculator import DEFAULT_QUALITY
 from genfans.storage.models import Asset
 from genfans.storage.services import asset_retention_restore
 from genfans.studio.engine.services import job_submit
@@ -38,7 +39,7 @@ def custom_model_create(
     name: str,
     reference_model_id: str,
     upload_ids: list[str],
-    quality: str = "standard",
+    quality: str = DEFAULT_QUALITY,
     idempotency_key: str | None = None,
     ip_address: str | None = None,
     api_key=None,
@@ -68,7 +69,7 @@ def custom_model_refine(
     model_id,
     instructions: str,
     upload_ids: list[str] | None = None,
-    quality: str = "standard",
+    quality: str = DEFAULT_QUALITY,
     idempotency_key: str | None = None,
     ip_address: str | None = None,
     api_key=None,

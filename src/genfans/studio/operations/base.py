@@ -52,5 +52,5 @@ def whole_number(raw: dict, name: str, default: int | None = None) -> int:
 
 def quality_require(quality: Any) -> str:
     if quality not in QUALITIES:
-        raise InvalidJobParams("quality must be draft, standard or high.", field="quality")
+        raise InvalidJobParams(f"quality must be one of {', '.join(QUALITIES)}.", field="quality")
     return quality

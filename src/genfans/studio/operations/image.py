@@ -5,6 +5,7 @@ from typing import Any
 from genfans.billing import entitlements
 from genfans.catalog.models import ReferenceModel
 from genfans.core.ids import uuid_or_none
+from genfans.credits.calculator import DEFAULT_QUALITY
 from genfans.studio.errors import InvalidJobParams
 from genfans.studio.operations import custom_model_image
 from genfans.studio.operations.base import (
@@ -46,7 +47,7 @@ def prepare(*, plan, team, raw: dict[str, Any]) -> Prepared:
         allowed = ", ".join(f"{w}x{h}" for w, h in SIZES)
         raise InvalidJobParams(f"Size must be one of {allowed}.", field="width")
     entitlements.image_side_require(plan=plan, side=max(width, height))
-    quality = quality_require(raw.get("quality", "standard"))
+    quality = quality_require(raw.get("quality", DEFAULT_QUALITY))
     seed = raw.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise InvalidJobParams("seed must be a non-negative whole number.", field="seed")

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.files.storage import default_storage
 
 from genfans.core.locks import rows_locked
+from genfans.credits.calculator import DEFAULT_QUALITY
 from genfans.storage.models import Asset, AssetKind
 from genfans.storage.services import (
     StoredFile,
@@ -54,7 +55,7 @@ def photos_require(*, team, raw_ids: Any, field: str, low: int, high: int) -> li
 
 
 def quality_of(raw: dict) -> str:
-    return quality_require(raw.get("quality") or "standard")
+    return quality_require(raw.get("quality") or DEFAULT_QUALITY)
 
 
 def photos_in_order(ids: list[str]) -> list[Asset]:
