@@ -21,6 +21,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Set by `coverage run` (make test), so that the processes are measured too.
+COVERAGE_VARIABLES = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_CORE")
+
+
 def command_env(home: Path, **env: str) -> dict[str, str]:
     return {
         "PATH": os.environ["PATH"],
@@ -28,6 +32,7 @@ def command_env(home: Path, **env: str) -> dict[str, str]:
         "GENFANS_HOME": str(home),
         "PYTHONPATH": str(ROOT / "src"),
         "PYTHONUNBUFFERED": "1",
+        **{name: os.environ[name] for name in COVERAGE_VARIABLES if name in os.environ},
         **env,
     }
 
