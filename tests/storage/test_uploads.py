@@ -1,12 +1,16 @@
 import io
+from unittest import mock
 
 import pytest
+from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from genfans.core.errors import NotFound
+from genfans.storage.errors import UnsupportedFileType
 from genfans.storage.models import Asset
 from genfans.storage.selectors import asset_get_for_team
+from genfans.storage.uploads import uploads_store
 from tests.factories import make_api_key, make_user
 from tests.storage.images import image_bytes, jpeg_with_exif, phone_mpo, png_claiming_size
 
@@ -251,3 +255,51 @@ def test_image_modes_are_stored_cleanly(owner_client, client, content, content_t
     assert image.format == body["content_type"].removeprefix("image/").upper()
     assert getattr(image, "n_frames", 1) == 1
     assert not image.info.get("Comment") and "exif" not in image.info
+
+
+def test_a_photos_colour_profile_is_kept(owner_client, client):
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    response = post(owner_client, image_bytes("JPEG", icc_profile=profile))
+    assert response.status_code == 201, response.content
+    stored = client.get(response.json()["url"].removeprefix("http://127.0.0.1:8000"))
+    image = Image.open(io.BytesIO(b"".join(stored.streaming_content)))
+    assert image.info["icc_profile"] == profile
+
+
+# --- several uploads at once (the model and face swap pages) --------------------------------
+
+
+def _files(*contents: tuple[str, bytes]) -> list:
+    return [SimpleUploadedFile(name, data, "image/jpeg") for name, data in contents]
+
+
+def test_a_refused_file_among_several_is_named_and_none_is_stored(team, owner, settings):
+    files = _files(("one.jpg", image_bytes()), ("notes.jpg", b"shopping list"))
+    with pytest.raises(UnsupportedFileType) as refused:
+        uploads_store(team=team, user=owner, files=files)
+    assert refused.value.details["file_name"] == "notes.jpg"
+    assert Asset.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_storage_failing_midway_deletes_the_files_already_written(team, owner, settings):
+    files = _files(*[(f"{n}.jpg", image_bytes(color=(n, 9, 9))) for n in range(3)])
+    save = FileSystemStorage._save
+    calls = []
+
+    def disk_full_on_the_second_file(storage, name, content):
+        calls.append(name)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return save(storage, name, content)
+
+    with (
+        mock.patch.object(FileSystemStorage, "_save", disk_full_on_the_second_file),
+        pytest.raises(OSError, match="No space left"),
+    ):
+        uploads_store(team=team, user=owner, files=files)
+    assert len(calls) == 2
+    assert Asset.objects.count() == 0
+    assert stored_files(settings) == []
