@@ -13,6 +13,8 @@ from genfans.credits.calculator import estimate
 from genfans.credits.selectors import credits_balance_get
 from genfans.storage.models import Asset
 from genfans.storage.retention import retention_cleanup
+from genfans.studio.custom_models import custom_model_refine
+from genfans.studio.errors import InvalidJobParams
 from genfans.studio.models import CustomModel, Job, JobStatus, ModelVersion
 from genfans.teams.models import ActivityLog
 from tests.studio.conftest import make_team_client
@@ -349,3 +351,113 @@ def test_an_archived_models_files_expire_and_cleanup_deletes_them(
     assert not archived.training_images.filter(deleted_at__isnull=True).exists()
     assert Asset.objects.get(pk=live.weights_id).deleted_at is None
     assert live.training_images.filter(deleted_at__isnull=True).count() == 4
+
+
+# --- refinements refused ----------------------------------------------------------------------
+
+
+def _refine(client, model_id, instructions, **extra):
+    body = {"instructions": instructions, **extra}
+    return client.post(f"/api/models/{model_id}/refine", body, content_type="application/json")
+
+
+def _nothing_refined(team, model_id, reserved: int) -> None:
+    assert ModelVersion.objects.filter(model_id=model_id).count() == 1
+    assert Job.objects.filter(type="model_refinement").count() == 0
+    assert credits_balance_get(team=team).reserved == reserved
+    assert Asset.objects.filter(kind="archive").count() == 1  # v1's; no zip left behind
+
+
+def test_a_refinement_must_say_what_changes_in_at_most_1000_characters(
+    engine, team_client, reference_model
+):
+    team, client = team_client
+    model = _ready_model(engine, client, reference_model)["model"]
+    response = _refine(client, model["id"], "   ")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["message"]) == ("invalid_params", "Say what should change.")
+    assert error["details"]["field"] == "instructions"
+    # The API's schema and the page's form stop longer text first; the service's rule holds
+    # for every caller.
+    with pytest.raises(InvalidJobParams, match="longer than 1000 characters") as too_long:
+        custom_model_refine(
+            team=team,
+            user=team.memberships.get().user,
+            model_id=model["id"],
+            instructions="x" * 1001,
+            upload_ids=[],
+        )
+    assert too_long.value.details["field"] == "instructions"
+    _nothing_refined(team, model["id"], reserved=0)
+
+
+def test_a_model_still_training_its_first_version_cannot_be_refined(
+    engine, team_client, reference_model
+):
+    team, client = team_client
+    model = create_model(client, reference_model, uploads(client, 4)).json()["model"]
+    reserved = credits_balance_get(team=team).reserved
+    response = _refine(client, model["id"], "softer light")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "model_not_ready"
+    assert ModelVersion.objects.filter(model_id=model["id"]).count() == 1
+    assert credits_balance_get(team=team).reserved == reserved
+    engine.drain()
+
+
+@pytest.fixture
+def while_zipping(monkeypatch):
+    """Runs `meanwhile` once, right after the refinement's photos are zipped: what another
+    request does between the submit's checks and its transaction."""
+    from genfans.studio.operations import training
+
+    pack = training.pack
+    pending = []
+
+    def pack_then(**kwargs):
+        stored = pack(**kwargs)
+        while pending:
+            pending.pop()()
+        return stored
+
+    monkeypatch.setattr(training, "pack", pack_then)
+    return pending.append
+
+
+def test_a_model_archived_while_its_refinement_is_zipped_is_refused(
+    engine, team_client, reference_model, while_zipping
+):
+    team, client = team_client
+    model = _ready_model(engine, client, reference_model)["model"]
+    while_zipping(lambda: client.delete(f"/api/models/{model['id']}"))
+
+    response = _refine(client, model["id"], "softer light")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "model_not_ready"
+    assert CustomModel.objects.get().status == "archived"
+    _nothing_refined(team, model["id"], reserved=0)
+
+
+def test_a_refinement_that_finished_while_another_was_zipped_makes_it_submit_again(
+    engine, team_client, reference_model, while_zipping
+):
+    team, client = team_client
+    model = _ready_model(engine, client, reference_model)["model"]
+
+    def another_refinement():
+        assert _refine(client, model["id"], "shorter hair").status_code == 202
+        engine.drain()
+
+    while_zipping(another_refinement)
+    response = _refine(client, model["id"], "softer light")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "model_busy"
+    assert list(
+        ModelVersion.objects.filter(model_id=model["id"])
+        .order_by("number")
+        .values_list("number", "instructions")
+    ) == [(1, ""), (2, "shorter hair")]
+    assert credits_balance_get(team=team).reserved == 0

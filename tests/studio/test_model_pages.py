@@ -5,7 +5,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from genfans.billing.models import Plan
+from genfans.core.errors import InvalidText
+from genfans.credits.errors import InsufficientCredits
+from genfans.credits.models import PricingRule
 from genfans.credits.selectors import credits_balance_get
+from genfans.credits.services import credits_adjust
 from genfans.storage.models import Asset
 from genfans.studio.models import CustomModel, Job, ModelVersion
 from tests.credits.factories import give_credits
@@ -187,3 +191,117 @@ def test_admin_lists_models_with_their_versions(browser, engine, reference_model
     assert "Mia Rose" in admin.get("/admin/studio/custommodel/").content.decode()
     page = admin.get(f"/admin/studio/custommodel/{model.pk}/change/").content.decode()
     assert model.trigger_word in page and "Creation" in page
+
+
+# --- what the pages answer when something is refused ---------------------------------------
+
+
+def _page(response) -> str:
+    return response.content.decode()
+
+
+def test_my_models_cards_refresh_alone_and_a_training_model_stays_live(browser, reference_model):
+    _, client = browser
+    _create(client, reference_model)
+    model = CustomModel.objects.get()
+    cards = client.get("/dashboard/models", headers={**HTMX, "HX-Target": "model-cards"})
+    assert "<html" not in _page(cards) and 'data-status="training"' in _page(cards)
+    live = client.get(f"/dashboard/models/{model.pk}", headers={**HTMX, "HX-Target": "model-live"})
+    assert live.status_code == 200 and "HX-Refresh" not in live.headers
+    assert "<html" not in _page(live) and "Training v1" in _page(live)
+
+
+def test_the_wizard_names_the_photo_it_refused_and_stores_none(browser, reference_model):
+    team, client = browser
+    photos = [_photo(f"{i}.jpg") for i in range(3)]
+    photos.append(SimpleUploadedFile("notes.jpg", b"shopping list", "image/jpeg"))
+    response = client.post(
+        "/dashboard/models/new",
+        {
+            "reference_model_id": str(reference_model.pk),
+            "name": "Mia",
+            "quality": "standard",
+            "photos": photos,
+        },
+    )
+    assert response.status_code == 400
+    assert "notes.jpg: Only JPEG, PNG and WebP images are accepted." in _page(response)
+    assert CustomModel.objects.count() == Asset.objects.count() == 0
+    assert credits_balance_get(team=team).reserved == 0
+
+
+def test_the_estimate_shows_no_price_for_a_non_number_or_an_unpriced_operation(
+    browser, reference_model
+):
+    _, client = browser
+    url = "/dashboard/models/new/estimate"
+    no_number = client.post(url, {"num_images": "five", "quality": "standard"}, headers=HTMX)
+    assert 'data-testid="estimate">—<' in _page(no_number)
+    PricingRule.objects.filter(operation="model_creation").update(active=False)
+    unpriced = client.post(url, {"num_images": "5", "quality": "standard"}, headers=HTMX)
+    assert 'data-testid="estimate">—<' in _page(unpriced)
+
+
+@pytest.fixture
+def trained(browser, engine, reference_model):
+    team, client = browser
+    _create(client, reference_model)
+    engine.drain()
+    return team, client, CustomModel.objects.get()
+
+
+def test_generate_shows_field_errors_and_the_services_refusal(trained):
+    team, client, model = trained
+    url = f"/dashboard/models/{model.pk}/generate"
+    body = {"prompt": "", "version": 1, "size": "512", "quality": "draft", "num_images": 1}
+    empty = client.post(url, body)
+    assert empty.status_code == 400 and "This field is required." in _page(empty)
+    available = credits_balance_get(team=team).available
+    credits_adjust(team=team, amount=-available, reason="test: spent elsewhere", user=None)
+    broke = client.post(url, {**body, "prompt": "at the beach"})
+    assert broke.status_code == 400
+    assert f'role="alert">{InsufficientCredits.default_message} </div>' in _page(broke)
+    assert not Job.objects.filter(type="image_generation").exists()
+    assert credits_balance_get(team=team).reserved == 0
+
+
+def test_refine_rename_and_archive_refused_while_a_refinement_trains(trained, engine):
+    team, client, model = trained
+    refine = f"/dashboard/models/{model.pk}/refine"
+    no_notes = client.post(refine, {"refine-instructions": "", "refine-quality": "draft"})
+    assert no_notes.status_code == 400 and "This field is required." in _page(no_notes)
+
+    assert client.post(refine, {"refine-instructions": "a", "refine-quality": "draft"}).url
+    again = client.post(refine, {"refine-instructions": "b", "refine-quality": "draft"})
+    assert again.status_code == 400
+    assert "This model is already training: wait for it to finish." in _page(again)
+    archive = client.post(f"/dashboard/models/{model.pk}/archive", follow=True)
+    assert "This model is training: cancel its job first" in _page(archive)
+    assert CustomModel.objects.get().status != "archived"
+    engine.drain()
+    assert ModelVersion.objects.filter(model=model).count() == 2
+
+    rename = f"/dashboard/models/{model.pk}/rename"
+    blank = client.post(rename, {"name": ""}, follow=True)
+    assert "The name must be 1 to 80 characters." in _page(blank)
+    two_lines = client.post(rename, {"name": "Mia\nRose"}, follow=True)
+    assert InvalidText.default_message in _page(two_lines)
+    assert CustomModel.objects.get().name == "Mia Rose"
+    stranger = Client()
+    stranger.force_login(make_user(email="other@example.com"))
+    assert stranger.post(rename, {"name": "Mine"}).status_code == 404
+
+
+def test_a_refinement_the_operator_turned_off_is_unpriced_and_refused(trained):
+    team, client, model = trained
+    PricingRule.objects.filter(operation="model_refinement").update(active=False)
+    page = _page(client.get(f"/dashboard/models/{model.pk}"))
+    assert "Refine" in page and "None credits" not in page
+    refused = client.post(
+        f"/dashboard/models/{model.pk}/refine",
+        {"refine-instructions": "softer light", "refine-quality": "draft"},
+    )
+    assert refused.status_code == 400
+    assert "This operation is not available right now." in _page(refused)
+    assert ModelVersion.objects.filter(model=model).count() == 1
+    assert credits_balance_get(team=team).reserved == 0
