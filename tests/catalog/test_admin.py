@@ -44,3 +44,20 @@ def test_catalog_admin_redraw_and_staff_upload(staff_client, db):
     assert not model.thumbnail_generated
     assert model.thumbnail.name.startswith("catalog/thumbnails/ava-")
     assert model.thumbnail.name.endswith(".png")
+
+
+def test_catalog_list_previews_thumbnails_and_marks_missing_ones(staff_client, db):
+    with_thumbnail = make_reference_model(slug="ava", name="Ava")
+    staff_client.post(
+        "/admin/catalog/referencemodel/",
+        {"action": "redraw_thumbnails", "_selected_action": [str(with_thumbnail.pk)]},
+    )
+    make_reference_model(slug="bo", name="Bo")
+    with_thumbnail.refresh_from_db()
+
+    page = staff_client.get("/admin/catalog/referencemodel/").content.decode()
+
+    assert page.count('style="height:64px;border-radius:6px"') == 1
+    assert f'<img src="/media/{with_thumbnail.thumbnail.name}?exp=' in page
+    assert page.count('<th class="field-preview">') == 2
+    assert ">—</a></th>" in page

@@ -21,8 +21,8 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=1)
         call_command("seed", if_empty=True)
         if no_worker:
-            call_command("runserver", f"{host}:{port}", use_reloader=False)
-            return
+            # runserver ends the process (Ctrl-C exits it): it never returns here.
+            return call_command("runserver", f"{host}:{port}", use_reloader=False)
         stop_signal = signal.SIGTERM
 
         def stop(signum, frame):
