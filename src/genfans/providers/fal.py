@@ -13,6 +13,7 @@ from django.conf import settings
 
 from genfans.providers import http
 from genfans.providers.base import (
+    Capability,
     ProviderError,
     ProviderOutput,
     ProviderRequest,
@@ -35,6 +36,15 @@ def app_path(endpoint: str) -> str:
 class FalProvider:
     name = "fal"
     sends_webhooks = True
+    capabilities = {
+        # fal-ai/flux-lora: num_images 1–4, LoRA weights by URL.
+        "image_generation": Capability(max_images=4, custom_weights=True),
+        "model_creation": Capability(),
+        "model_refinement": Capability(),
+        # fal-ai/kling-video/v1.6/standard/image-to-video: duration "5" or "10".
+        "video_generation": Capability(video_seconds=(5, 10)),
+        "face_swap": Capability(),
+    }
 
     def __init__(self, *, key: str, queue_url: str, client: httpx.Client | None = None) -> None:
         self.queue_url = queue_url.rstrip("/")
@@ -71,11 +81,13 @@ class FalProvider:
             raise
         return parse_result(result)
 
-    def cancel(self, *, endpoint: str, request_id: str) -> None:
+    def cancel(self, *, endpoint: str, request_id: str) -> bool:
+        # fal stops only a request still in its queue; once it runs, it runs and is billed.
         try:
-            self.client.put(f"{self._request_url(endpoint, request_id)}/cancel")
+            response = self.client.put(f"{self._request_url(endpoint, request_id)}/cancel")
         except httpx.HTTPError as exc:
             raise ProviderError(f"fal cancel: {exc}", retryable=True) from exc
+        return response.status_code == 202
 
     def download(self, output: ProviderOutput) -> bytes:
         return http.download(self.client, output.url)

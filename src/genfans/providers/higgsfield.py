@@ -11,6 +11,8 @@ from django.conf import settings
 
 from genfans.providers import http
 from genfans.providers.base import (
+    Capability,
+    ProviderError,
     ProviderOutput,
     ProviderRequest,
     ProviderState,
@@ -30,6 +32,12 @@ STATES = {
 class HiggsfieldProvider:
     name = "higgsfield"
     sends_webhooks = True
+    # Soul (text to image) and DoP (image to video); its reference lists no training,
+    # refinement or face swap endpoint, and Soul takes no LoRA weights.
+    capabilities = {
+        "image_generation": Capability(max_images=4),
+        "video_generation": Capability(video_seconds=(5,)),
+    }
 
     def __init__(
         self, *, key: str, secret: str, base_url: str, client: httpx.Client | None = None
@@ -72,13 +80,20 @@ class HiggsfieldProvider:
             )
         return ProviderStatus(state=state, progress=100, outputs=tuple(outputs))
 
-    def cancel(self, *, endpoint: str, request_id: str) -> None:
-        http.request_json(
-            self.client,
-            "POST",
-            f"{self.base_url}/requests/{quote(request_id)}/cancel",
-            what="higgsfield cancel",
-        )
+    def cancel(self, *, endpoint: str, request_id: str) -> bool:
+        # Higgsfield cancels only a queued request; a running one answers 400.
+        try:
+            http.request_json(
+                self.client,
+                "POST",
+                f"{self.base_url}/requests/{quote(request_id)}/cancel",
+                what="higgsfield cancel",
+            )
+        except ProviderError as exc:
+            if exc.retryable:
+                raise
+            return False
+        return True
 
     def download(self, output: ProviderOutput) -> bytes:
         return http.download(self.client, output.url)

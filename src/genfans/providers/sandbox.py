@@ -19,6 +19,7 @@ from django.core.files.storage import default_storage
 from PIL import Image, ImageDraw, ImageFilter
 
 from genfans.providers.base import (
+    Capability,
     ProviderError,
     ProviderOutput,
     ProviderRequest,
@@ -28,6 +29,7 @@ from genfans.providers.base import (
 
 SALT = "genfans.sandbox"
 OUTPUT_PREFIX = "sandbox:"
+QUEUED_SHARE = 0.25
 
 
 def _fraction(text: str) -> float:
@@ -37,6 +39,15 @@ def _fraction(text: str) -> float:
 class SandboxProvider:
     name = "sandbox"
     sends_webhooks = False
+    # fal's limits, so the offline default runs the same paths (split requests, refused
+    # lengths) as a real deployment.
+    capabilities = {
+        "image_generation": Capability(max_images=4, custom_weights=True),
+        "model_creation": Capability(),
+        "model_refinement": Capability(),
+        "video_generation": Capability(video_seconds=(5, 10)),
+        "face_swap": Capability(),
+    }
 
     def __init__(self, *, latency: float, failure_rate: float) -> None:
         self.latency = latency
@@ -63,6 +74,8 @@ class SandboxProvider:
     def status(self, *, endpoint: str, request_id: str) -> ProviderStatus:
         request = self._load(request_id)
         elapsed = time.time() - request["t"]
+        if self._queued(request):
+            return ProviderStatus(state=ProviderState.QUEUED)
         if elapsed < self.latency:
             return ProviderStatus(
                 state=ProviderState.RUNNING, progress=min(95, int(100 * elapsed / self.latency))
@@ -87,8 +100,13 @@ class SandboxProvider:
         )
         return ProviderStatus(state=ProviderState.COMPLETED, progress=100, outputs=outputs)
 
-    def cancel(self, *, endpoint: str, request_id: str) -> None:
-        self._load(request_id)
+    def _queued(self, request: dict) -> bool:
+        # Like fal, a request waits in a queue before it runs (the first quarter of the
+        # latency), and only then can it be cancelled.
+        return time.time() - request["t"] < self.latency * QUEUED_SHARE
+
+    def cancel(self, *, endpoint: str, request_id: str) -> bool:
+        return self._queued(self._load(request_id))
 
     def download(self, output: ProviderOutput) -> bytes:
         index, _, request_id = output.url.removeprefix(OUTPUT_PREFIX).partition(":")
