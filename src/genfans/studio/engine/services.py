@@ -37,7 +37,7 @@ from genfans.credits.errors import InsufficientCredits
 from genfans.credits.selectors import credits_balance_get
 from genfans.credits.services import credits_capture, credits_release, credits_reserve
 from genfans.providers.base import ProviderError, ProviderOutput, ProviderRequest, ProviderState
-from genfans.providers.registry import endpoint_for, provider_get, provider_name_for
+from genfans.providers.registry import endpoint_for, provider_get, provider_route
 from genfans.storage.services import (
     asset_file_save,
     asset_files_forget,
@@ -200,7 +200,7 @@ def _job_submit(
     # Under the slot lock, so concurrent submits cannot each fit under the cap; after the
     # key lookup, so a replay of an accepted job still answers with it.
     spend_limit_check(team=team, user=user, api_key=api_key, amount=estimate.credits)
-    provider_name = provider_name_for(job_type)
+    provider_name = provider_route(job_type)
     job = Job.objects.create(
         team=team,
         user=user,
