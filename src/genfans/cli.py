@@ -1,5 +1,6 @@
 """`genfans`: the one entry point. Every subcommand is a Django management command."""
 
+import logging
 import os
 import sys
 
@@ -18,6 +19,24 @@ COMMANDS = {
 }
 
 USAGE = "usage: genfans <command> [options]   (genfans <command> --help for its options)\n\n"
+# The commands that take work first log where each operation goes, so a deployment whose
+# keys send an operation nowhere says so before traffic arrives.
+ROUTED_COMMANDS = {"run", "serve", "worker"}
+
+
+def _routing_log() -> None:
+    # Imported here, not at the top: `genfans` must set the settings module and load the app
+    # registry before any app module is imported.
+    import django
+
+    django.setup()
+    from genfans.credits.models import Operation
+    from genfans.providers.registry import routing_table
+
+    table = routing_table(Operation.values)
+    logging.getLogger("genfans.providers").info(
+        "provider routing: %s", ", ".join(f"{op} → {name}" for op, name in table.items())
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -33,6 +52,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if argv[0] == "help" and argv[1:] == ["--all"]:
         argv = ["help"]
+    if argv[0] in ROUTED_COMMANDS and not {"-h", "--help"} & set(argv):
+        _routing_log()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["genfans", *argv])

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from genfans.providers import fal_webhook
-from genfans.providers.base import ProviderError, ProviderRequest, ProviderState
+from genfans.providers.base import OUTCOME_UNKNOWN, ProviderError, ProviderRequest, ProviderState
 from genfans.providers.errors import WebhookRejected
 from genfans.providers.fal import FalProvider, app_path, provider_from_settings
 from tests.providers.fakes import FakeFal
@@ -74,14 +74,17 @@ def test_server_errors_are_retryable_and_auth_errors_are_not(fake_fal):
     assert not error.value.retryable
 
 
-def test_timeouts_are_retryable(fake_fal):
+def test_a_submit_that_timed_out_after_sending_is_outcome_unknown_not_retryable(fake_fal):
     fake_fal.hang_submits = 0.5
     client = httpx.Client(timeout=0.1, headers={"Authorization": "Key test-fal-key"})
     provider = FalProvider(key="test-fal-key", queue_url=fake_fal.url, client=client)
     with pytest.raises(ProviderError) as error:
         provider.submit(_request())
-    assert error.value.retryable
-    assert error.value.code == "provider_timeout"
+    # fal took the request (and will bill it): sending it again would pay for it twice.
+    assert not error.value.retryable
+    assert error.value.code == OUTCOME_UNKNOWN
+    time.sleep(0.5)
+    assert len(fake_fal.requests) == 1
 
 
 def test_cancel_reaches_fal(fake_fal):

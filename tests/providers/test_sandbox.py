@@ -1,4 +1,5 @@
 import io
+import time
 
 from PIL import Image
 
@@ -34,7 +35,17 @@ def test_sandbox_renders_real_deterministic_images_at_the_requested_size():
 
 def test_sandbox_latency_and_failure_rate():
     slow = SandboxProvider(latency=60, failure_rate=0)
-    assert slow.status(endpoint="", request_id=slow.submit(_request())).state == "running"
+    assert slow.status(endpoint="", request_id=slow.submit(_request())).state == "queued"
     failing = SandboxProvider(latency=0, failure_rate=1.0)
     status = failing.status(endpoint="", request_id=failing.submit(_request()))
     assert status.state == ProviderState.FAILED
+
+
+def test_a_sandbox_request_can_be_cancelled_only_while_it_is_queued(monkeypatch):
+    sandbox = SandboxProvider(latency=8, failure_rate=0)
+    request_id = sandbox.submit(_request())
+    assert sandbox.cancel(endpoint="", request_id=request_id) is True
+    later = time.time() + 3  # past the queued quarter of the latency
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert sandbox.status(endpoint="", request_id=request_id).state == ProviderState.RUNNING
+    assert sandbox.cancel(endpoint="", request_id=request_id) is False

@@ -2,6 +2,8 @@
 task worker, fal's protocol against a local fake) with one fault injected at a process boundary,
 then settles and checks that no job is lost, none is charged twice and the ledger adds up."""
 
+import time
+
 import httpx
 import psycopg
 import pytest
@@ -130,22 +132,55 @@ def test_provider_5xx_beyond_the_limit_fails_and_releases(
     )
 
 
-def test_provider_timeout_on_submit_retries(
+def test_a_submit_that_timed_out_after_sending_is_never_resent_and_completes_by_webhook(
+    engine, fal, teams, reference_model, monkeypatch
+):
+    # fal takes each request but answers after our client has given up: the outcome is
+    # unknown, so the job must not send it again (fal would run and bill it twice).
+    monkeypatch.setattr(http, "TIMEOUT", httpx.Timeout(0.1))
+    fal.hang_submits = 0.3
+    job_ids = _submit_all(teams, reference_model, per_team=1)
+    engine.drain(until=lambda: all(Job.objects.get(pk=j).submit_sent_at for j in job_ids))
+    time.sleep(0.4)
+    one_pass = lambda: True  # noqa: E731 - the jobs wait: nothing settles them yet
+    engine.drain(until=one_pass)
+    jobs_sweep()
+    engine.drain(until=one_pass)
+    assert len(fal.requests) == len(job_ids)
+    assert not any(_request_of(job_id) for job_id in job_ids)
+    # fal finishes; its webhook (our URL names the job) tells the job its request id.
+    for request in fal.submits():
+        fal.complete(request.request_id)
+        assert _deliver(fal, request.request_id).status_code == 200
+    engine.drain()
+    assert len(fal.requests) == len(job_ids)
+    _charged_once(teams, job_ids)
+    settle_report("provider timeout after the submit was sent (adopted from the webhook)")
+
+
+def test_a_lost_submit_that_no_webhook_names_fails_and_releases(
     engine, fal, teams, reference_model, monkeypatch, settings
 ):
-    settings.JOB_RETRY_BASE_SECONDS = 0.3  # the first retry waits while the fake still hangs
-    normal = http.TIMEOUT
+    settings.PROVIDER_OUTCOME_SECONDS = 0
     monkeypatch.setattr(http, "TIMEOUT", httpx.Timeout(0.1))
-    fal.hang_submits = 0.15
+    fal.hang_submits = 0.3
     job_ids = _submit_all(teams, reference_model, per_team=1)
-    engine.drain(until=lambda: all(Job.objects.get(pk=j).attempts for j in job_ids))
-    assert set(Job.objects.values_list("error_message", flat=True)) == {"fal submit: timed out"}
-    fal.hang_submits = 0
-    monkeypatch.setattr(http, "TIMEOUT", normal)  # a busy machine must not time out the retry
-    _all_submitted(engine, job_ids)
-    _complete_all(engine, fal, job_ids)
-    _charged_once(teams, job_ids)
-    settle_report("provider timeout on submit (retried)")
+    engine.drain(until=lambda: all(Job.objects.get(pk=j).status == "failed" for j in job_ids))
+    time.sleep(0.4)
+    assert len(fal.requests) == len(job_ids)
+    for job_id in job_ids:
+        job = Job.objects.get(pk=job_id)
+        assert (job.error_code, job.credits_charged) == ("provider_outcome_unknown", 0)
+    for team, _ in teams:
+        assert credits_balance_get(team=team).available == CREDITS + 50
+    # fal ran it anyway: its late callback is recorded and dropped, nothing moves.
+    for request in fal.submits():
+        fal.complete(request.request_id)
+        assert _deliver(fal, request.request_id).status_code == 200
+    engine.drain()
+    assert set(Job.objects.values_list("status", flat=True)) == {"failed"}
+    assert Asset.objects.count() == 0
+    settle_report("submit outcome never learnt (failed, released)")
 
 
 def test_duplicate_webhooks_charge_once(engine, fal, teams, reference_model):

@@ -322,6 +322,9 @@ JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 5)
 JOB_RETRY_BASE_SECONDS = env_float("JOB_RETRY_BASE_SECONDS", 2.0)
 JOB_POLL_SECONDS = env_float("JOB_POLL_SECONDS", 30.0)
 JOB_DEADLINE_SECONDS = env_int("JOB_DEADLINE_SECONDS", 2 * 60 * 60)
+# A submit whose answer was lost (timed out after sending) is never sent again; the job waits
+# this long for the provider's webhook to name its request, then fails and is released.
+PROVIDER_OUTCOME_SECONDS = env_int("PROVIDER_OUTCOME_SECONDS", 60 * 60)
 JOB_SWEEP_GRACE_SECONDS = env_int("JOB_SWEEP_GRACE_SECONDS", 60)
 WORKER_POLL_INTERVAL = env_float("WORKER_POLL_INTERVAL", 0.2)
 # (name, every N seconds, task): fired once per slot by whichever worker gets there first.

@@ -4,7 +4,7 @@ from typing import Any
 
 import httpx
 
-from genfans.providers.base import ProviderError
+from genfans.providers.base import OUTCOME_UNKNOWN, ProviderError
 
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DOWNLOAD_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
@@ -25,6 +25,10 @@ def request_json(
         raise ProviderError(f"{what}: timed out", retryable=True, code="provider_timeout") from exc
     except httpx.TransportError as exc:
         raise ProviderError(f"{what}: {exc}", retryable=True, code="provider_unreachable") from exc
+    return _json_or_error(response, what=what)
+
+
+def _json_or_error(response: httpx.Response, *, what: str) -> dict[str, Any]:
     if response.status_code >= 400:
         raise ProviderError(
             f"{what}: HTTP {response.status_code} {response.text[:300]}",
@@ -37,9 +41,28 @@ def request_json(
         raise ProviderError(f"{what}: invalid JSON", retryable=True) from exc
 
 
+# A submit that failed before anything was sent (no connection) certainly did not start, nor
+# did one the provider itself refused (any 4xx or 5xx it answered). One whose answer was lost
+# (a read timed out, the connection dropped) or that a gateway gave up on may have started.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_GATEWAY_GAVE_UP = {502, 504}
+
+
 def submit(client: httpx.Client, url: str, *, params: dict, body: dict, what: str) -> str:
-    """POST a request to a provider queue; returns the provider's request id."""
-    answer = request_json(client, "POST", url, params=params, json=body, what=what)
+    """POST a request to a provider queue; returns the provider's request id. A failure after
+    which the request may have started is ProviderError(code=OUTCOME_UNKNOWN): the job engine
+    never sends such a submit again."""
+    try:
+        response = client.post(url, params=params, json=body)
+    except _NOT_SENT as exc:
+        raise ProviderError(f"{what}: {exc}", retryable=True, code="provider_unreachable") from exc
+    except httpx.TransportError as exc:
+        raise ProviderError(f"{what}: {exc!r}", retryable=False, code=OUTCOME_UNKNOWN) from exc
+    if response.status_code in _GATEWAY_GAVE_UP:
+        raise ProviderError(
+            f"{what}: HTTP {response.status_code}", retryable=False, code=OUTCOME_UNKNOWN
+        )
+    answer = _json_or_error(response, what=what)
     request_id = answer.get("request_id")
     if not request_id:
         raise ProviderError(f"{what}: no request_id in the answer", retryable=False)

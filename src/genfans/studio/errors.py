@@ -11,6 +11,14 @@ class JobNotCancellable(Conflict):
     default_message = "The job has already ended."
 
 
+class JobAlreadyRunning(Conflict):
+    code = "job_already_running"
+    default_message = (
+        "The provider has started this job and cannot stop it: it runs to the end and is "
+        "charged for what it delivers."
+    )
+
+
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
     default_message = "This Idempotency-Key was already used for a different request."

@@ -41,8 +41,19 @@ class Job(BaseModel):
     credits_charged = models.PositiveIntegerField(default=0)
     provider = models.CharField(max_length=32, blank=True)
     endpoint = models.CharField(max_length=100, blank=True)
-    # Opaque and unbounded: the sandbox's ids carry the whole signed request.
+    # Opaque and unbounded: the sandbox's ids carry the whole signed request. The request of
+    # the current part.
     provider_request_id = models.TextField(blank=True)
+    # When the current part's submit was sent. Set before sending and kept when the answer is
+    # lost, so a submit whose outcome is unknown is never sent again: its request id comes
+    # from the webhook, or the job fails as provider_outcome_unknown.
+    submit_sent_at = models.DateTimeField(null=True, blank=True)
+    # A request the provider takes in parts (more images than it makes per request): the part
+    # running now, how many there are, and the files earlier parts delivered (stored, not yet
+    # recorded as assets: the finish records them all at once).
+    part = models.PositiveSmallIntegerField(default=0)
+    parts = models.PositiveSmallIntegerField(default=1)
+    part_outputs = models.JSONField(default=list, blank=True)
     webhook_token = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

@@ -14,8 +14,10 @@ code that enqueues them: each re-enters the engine, so a separate tasks module w
 engine and be imported by it. The periodic ones are in `studio.tasks`.
 """
 
+import dataclasses
 import logging
 import secrets
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,16 +38,29 @@ from genfans.credits import calculator
 from genfans.credits.errors import InsufficientCredits
 from genfans.credits.selectors import credits_balance_get
 from genfans.credits.services import credits_capture, credits_release, credits_reserve
-from genfans.providers.base import ProviderError, ProviderOutput, ProviderRequest, ProviderState
-from genfans.providers.registry import endpoint_for, provider_get, provider_route
+from genfans.providers.base import (
+    OUTCOME_UNKNOWN,
+    ProviderError,
+    ProviderOutput,
+    ProviderRequest,
+    ProviderState,
+    ProviderStatus,
+)
+from genfans.providers.registry import capability_for, endpoint_for, provider_get, provider_route
 from genfans.storage.services import (
+    StoredFile,
     asset_file_save,
     asset_files_forget,
     asset_record,
     retention_deadline,
 )
 from genfans.studio import operations
-from genfans.studio.errors import IdempotencyKeyReused, JobNotCancellable, TooManyQueuedJobs
+from genfans.studio.errors import (
+    IdempotencyKeyReused,
+    JobAlreadyRunning,
+    JobNotCancellable,
+    TooManyQueuedJobs,
+)
 from genfans.studio.models import ACTIVE_STATUSES, Job, JobStatus, JobType, TeamSlots
 from genfans.teams.activity import activity_record
 from genfans.teams.models import Action, Team
@@ -111,6 +126,7 @@ def job_submit(
             job_type=job_type,
             params=params,
             plan=plan,
+            prepared=prepared,
             amount=estimate.credits,
             idempotency_key=idempotency_key,
         )
@@ -147,8 +163,14 @@ def job_submit(
             asset_files_forget(operations.staged_files(staged))
 
 
+def _route(job_type: str, prepared) -> str:
+    """The provider the job goes to (OperationUnavailable, before anything is reserved, when
+    none can run it as asked)."""
+    return provider_route(job_type, operations.needs(job_type, prepared.params))
+
+
 def _admission_precheck(
-    *, team, user, api_key, job_type, params, plan, amount, idempotency_key
+    *, team, user, api_key, job_type, params, plan, prepared, amount, idempotency_key
 ) -> Job | None:
     """Before a submit stages files (zips photos), the checks that would refuse it anyway, so a
     replay, a full queue, a spend cap or too few credits touch no storage. Unlocked reads: the
@@ -157,6 +179,7 @@ def _admission_precheck(
         existing = Job.objects.filter(team=team, idempotency_key=idempotency_key).first()
         if existing is not None:
             return _same_request_or_conflict(existing, job_type, params)
+    _route(job_type, prepared)
     if Job.objects.filter(team=team, status=JobStatus.QUEUED).count() >= plan.max_queued_jobs:
         raise TooManyQueuedJobs(limit=plan.max_queued_jobs)
     spend_limit_check(team=team, user=user, api_key=api_key, amount=amount)
@@ -194,13 +217,13 @@ def _job_submit(
         existing = Job.objects.filter(team=team, idempotency_key=idempotency_key).first()
         if existing is not None:
             return _same_request_or_conflict(existing, job_type, params), False
+    provider_name = _route(job_type, prepared)
     queued = Job.objects.filter(team=team, status=JobStatus.QUEUED).count()
     if queued >= plan.max_queued_jobs:
         raise TooManyQueuedJobs(limit=plan.max_queued_jobs)
     # Under the slot lock, so concurrent submits cannot each fit under the cap; after the
     # key lookup, so a replay of an accepted job still answers with it.
     spend_limit_check(team=team, user=user, api_key=api_key, amount=estimate.credits)
-    provider_name = provider_route(job_type)
     job = Job.objects.create(
         team=team,
         user=user,
@@ -212,6 +235,7 @@ def _job_submit(
         credits_reserved=estimate.credits,
         provider=provider_name,
         endpoint=endpoint_for(provider_name, job_type),
+        parts=operations.parts(job_type, prepared.params, capability_for(provider_name, job_type)),
         webhook_token=secrets.token_urlsafe(24),
         idempotency_key=idempotency_key,
     )
@@ -312,7 +336,7 @@ def job_advance(*, job_id) -> None:
     if status.state == ProviderState.COMPLETED:
         _complete(job, provider, status)
     elif status.is_final:
-        job_fail(job_id=job.pk, code="provider_failed", message=status.error or status.state)
+        _fail_or_deliver(job, code="provider_failed", message=status.error or status.state)
     else:
         _wait(job, provider, progress=status.progress)
 
@@ -323,6 +347,23 @@ def webhook_url(job: Job) -> str:
 
 
 def _submit(job: Job, provider) -> None:
+    """Send the current part's request, once. The send is recorded first (committed), so a
+    worker that dies or times out mid-send leaves a job that is never sent again: it waits for
+    the webhook to name the request (`job_webhook_received`), or fails once that wait is
+    over. Only an answer that proves the request did not start lets a retry send it."""
+    if job.submit_sent_at is not None:
+        _await_outcome(job)
+        return
+    sent_at = timezone.now()
+    marked = Job.objects.filter(
+        pk=job.pk,
+        status=JobStatus.RUNNING,
+        part=job.part,
+        provider_request_id="",
+        submit_sent_at__isnull=True,
+    ).update(submit_sent_at=sent_at)
+    if not marked:
+        return
     request = ProviderRequest(
         operation=job.type,
         endpoint=job.endpoint,
@@ -332,23 +373,67 @@ def _submit(job: Job, provider) -> None:
     try:
         request_id = provider.submit(request)
     except ProviderError as exc:
+        if exc.code == OUTCOME_UNKNOWN:
+            logger.warning("job %s: submit outcome unknown, awaiting its webhook: %s", job.pk, exc)
+            job.submit_sent_at = sent_at
+            _await_outcome(job)
+            return
+        Job.objects.filter(pk=job.pk, submit_sent_at=sent_at).update(submit_sent_at=None)
         _retry_or_fail(job, exc)
         return
-    next_at = timezone.now() + _poll_delay(provider)
-    stored = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-        provider_request_id=request_id, lease_until=None, next_attempt_at=next_at, progress=5
-    )
-    if not stored:
-        # Canceled while we were submitting: stop the work we just started.
+    _request_adopt(job, provider, request_id=request_id)
+
+
+def _request_adopt(job: Job, provider, *, request_id: str, look_now: bool = False) -> bool:
+    """Store the request id of the current part (from the submit's answer, or from a webhook
+    when that answer was lost) and poll it (at once for a webhook, which says there is news);
+    False when the job already has one or ended."""
+    next_at = timezone.now() + (timedelta(0) if look_now else _poll_delay(provider))
+    with transaction.atomic():
+        stored = Job.objects.filter(
+            pk=job.pk, status=JobStatus.RUNNING, part=job.part, provider_request_id=""
+        ).update(
+            provider_request_id=request_id,
+            lease_until=None,
+            next_attempt_at=next_at,
+            progress=max(job.progress, 5),
+        )
+        if stored:
+            job_advance_on_commit(job_id=job.pk, priority=job.priority, run_after=next_at)
+    if not stored and not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).exists():
+        # Canceled or failed while we were submitting: stop the work we just started.
         _provider_cancel(provider, endpoint=job.endpoint, request_id=request_id)
+    return bool(stored)
+
+
+def _await_outcome(job: Job) -> None:
+    """A submit was sent and its answer lost: wait for the webhook, never send it again, and
+    fail (releasing the credits) once PROVIDER_OUTCOME_SECONDS have passed."""
+    deadline = job.submit_sent_at + timedelta(seconds=settings.PROVIDER_OUTCOME_SECONDS)
+    now = timezone.now()
+    if now >= deadline:
+        _fail_or_deliver(
+            job,
+            code=OUTCOME_UNKNOWN,
+            message="The provider never confirmed the request, so it was not sent again.",
+        )
         return
-    job_advance_on_commit(job_id=job.pk, priority=job.priority, run_after=next_at)
+    next_at = min(deadline, now + timedelta(seconds=settings.JOB_POLL_SECONDS))
+    with transaction.atomic():
+        Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            lease_until=None, next_attempt_at=next_at
+        )
+        job_advance_on_commit(job_id=job.pk, priority=job.priority, run_after=next_at)
+
+
+def _overall_progress(job: Job, part_progress: int) -> int:
+    return max(5, min((job.part * 100 + part_progress) // job.parts, 95))
 
 
 def _wait(job: Job, provider, *, progress: int) -> None:
     next_at = timezone.now() + _poll_delay(provider)
     Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-        progress=max(5, min(progress, 95)), lease_until=None, next_attempt_at=next_at
+        progress=_overall_progress(job, progress), lease_until=None, next_attempt_at=next_at
     )
     job_advance_on_commit(job_id=job.pk, priority=job.priority, run_after=next_at)
 
@@ -358,7 +443,7 @@ def _retry_or_fail(job: Job, exc: Exception) -> None:
     retryable = getattr(exc, "retryable", True)
     attempts = job.attempts + 1
     if not retryable or attempts >= settings.JOB_MAX_ATTEMPTS:
-        job_fail(job_id=job.pk, code=getattr(exc, "code", "storage_error"), message=str(exc))
+        _fail_or_deliver(job, code=getattr(exc, "code", "storage_error"), message=str(exc))
         return
     next_at = timezone.now() + _backoff(attempts)
     logger.warning("job %s: attempt %s failed, retrying at %s: %s", job.pk, attempts, next_at, exc)
@@ -380,31 +465,41 @@ def _complete(job: Job, provider, status) -> None:
     delivered = [output for output in status.outputs if not output.nsfw]
     if not delivered:
         if status.outputs:
-            job_fail(job_id=job.pk, code="nsfw", message="Every output was withheld as NSFW.")
+            _fail_or_deliver(job, code="nsfw", message="Every output was withheld as NSFW.")
         else:
-            job_fail(job_id=job.pk, code="no_output", message="The provider returned nothing.")
+            _fail_or_deliver(job, code="no_output", message="The provider returned nothing.")
         return
     try:
         contents = _download_all(provider, delivered)
     except ProviderError as exc:
         _retry_or_fail(job, exc)
         return
+    outputs = list(zip(delivered, contents, strict=True))
     try:
-        job_finish(job=job, outputs=list(zip(delivered, contents, strict=True)), status=status)
-    except Exception as exc:  # noqa: BLE001 - any storage backend's error; job_finish is atomic
+        if job.part + 1 < job.parts:
+            _part_done(job, outputs=outputs)
+        else:
+            job_finish(job=job, outputs=outputs, status=status)
+    except Exception as exc:  # noqa: BLE001 - any storage backend's error; both are atomic
         logger.exception("job %s: storing outputs failed", job.pk)
         _retry_or_fail(job, exc)
 
 
-def job_finish(*, job: Job, outputs: list[tuple[ProviderOutput, bytes]], status) -> bool:
-    """Store the outputs, charge what was delivered, release the rest, free the slot and start
-    the team's next job: all or nothing, once.
+def _fail_or_deliver(job: Job, *, code: str, message: str) -> None:
+    """A part failed for good. With earlier parts delivered the job succeeds with those, and
+    is charged for them only; with none it fails and releases."""
+    if job.part_outputs:
+        logger.warning(
+            "job %s: part %s failed (%s), delivering the earlier parts", job.pk, job.part, code
+        )
+        job_finish(job=job, outputs=[], status=ProviderStatus(state=ProviderState.COMPLETED))
+        return
+    job_fail(job_id=job.pk, code=code, message=message)
 
-    The files are measured and written first, outside any transaction (storage I/O never runs
-    under the slot or balance lock); one transaction then records them and moves the job and
-    its credits, conditionally on the job still running. Files it did not record (it rolled
-    back, or a duplicate finish found nothing to do) are deleted again; a crash in between
-    leaves orphans no row points to, and the lease hands the job to the next worker."""
+
+def _measured_and_stored(job: Job, outputs) -> list[tuple[ProviderOutput, StoredFile]]:
+    """Measure and write each output's file, outside any transaction; on an error the files
+    written so far are deleted again."""
     measured = [(operations.measure(job, output, content), content) for output, content in outputs]
     stored = []
     try:
@@ -417,14 +512,76 @@ def job_finish(*, job: Job, outputs: list[tuple[ProviderOutput, bytes]], status)
                     content_type=output.content_type,
                 )
             )
-        finished = _job_finish(
-            job_id=job.pk, outputs=list(zip(measured, stored, strict=True)), status=status
-        )
     except BaseException:
         asset_files_forget(stored)
         raise
+    return [(output, file) for (output, _), file in zip(measured, stored, strict=True)]
+
+
+def _part_outputs_dump(files: list[tuple[ProviderOutput, StoredFile]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "output": dataclasses.asdict(output),
+            "id": str(file.id),
+            "key": file.key,
+            "size": file.size,
+        }
+        for output, file in files
+    ]
+
+
+def _part_outputs_load(job: Job) -> list[tuple[ProviderOutput, StoredFile]]:
+    return [
+        (
+            ProviderOutput(**item["output"]),
+            StoredFile(id=uuid.UUID(item["id"]), key=item["key"], size=item["size"]),
+        )
+        for item in job.part_outputs
+    ]
+
+
+def _part_done(job: Job, *, outputs) -> None:
+    """One part of a split request delivered: keep its files on the job and send the next
+    part. Conditional on the job still running this part, so a duplicate poll stores nothing."""
+    files = _measured_and_stored(job, outputs)
+    next_part = job.part + 1
+    with transaction.atomic():
+        moved = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, part=job.part).update(
+            part=next_part,
+            part_outputs=[*job.part_outputs, *_part_outputs_dump(files)],
+            provider_request_id="",
+            submit_sent_at=None,
+            attempts=0,
+            progress=_overall_progress(job, 100),
+            lease_until=None,
+            next_attempt_at=timezone.now(),
+        )
+        if moved:
+            job_advance_on_commit(job_id=job.pk, priority=job.priority)
+    if not moved:
+        asset_files_forget([file for _, file in files])
+
+
+def job_finish(*, job: Job, outputs: list[tuple[ProviderOutput, bytes]], status) -> bool:
+    """Store the outputs, charge what was delivered, release the rest, free the slot and start
+    the team's next job: all or nothing, once. The outputs of earlier parts (stored when each
+    part came back) are recorded with the last part's.
+
+    The files are measured and written first, outside any transaction (storage I/O never runs
+    under the slot or balance lock); one transaction then records them and moves the job and
+    its credits, conditionally on the job still running. Files it did not record (it rolled
+    back, or a duplicate finish found nothing to do) are deleted again; a crash in between
+    leaves orphans no row points to, and the lease hands the job to the next worker."""
+    stored = _measured_and_stored(job, outputs)
+    try:
+        finished = _job_finish(
+            job_id=job.pk, outputs=[*_part_outputs_load(job), *stored], status=status
+        )
+    except BaseException:
+        asset_files_forget([file for _, file in stored])
+        raise
     if not finished:
-        asset_files_forget(stored)
+        asset_files_forget([file for _, file in stored])
     return finished
 
 
@@ -456,11 +613,10 @@ def _job_finish(*, job_id, outputs, status) -> bool:
             duration=output.duration,
             seed=output.seed,
         )
-        for (output, _), stored in outputs
+        for output, stored in outputs
     ]
-    delivered = sum(1 for asset in assets if asset.kind in ("image", "video"))
     cost = calculator.estimate(
-        operation=job.type, params=operations.delivered_pricing(job, delivered=delivered)
+        operation=job.type, params=operations.delivered_pricing(job, assets=assets)
     ).credits
     _slot_give_back(team_id=job.team_id)
     charged = credits_capture(job=job, amount=cost)
@@ -470,11 +626,13 @@ def _job_finish(*, job_id, outputs, status) -> bool:
     return True
 
 
-def _job_end(job: Job, *, status: str, **fields) -> bool:
-    """Move a job that has not ended to `status`, conditionally; give back its slot and its
-    whole reservation and start the team's next job. False when it had already ended."""
+def _job_end(job: Job, *, status: str, expect: Q | None = None, **fields) -> bool:
+    """Move a job that has not ended to `status`, conditionally (and on `expect`); give back
+    its slot and its whole reservation and start the team's next job. False when it had
+    already ended, or no longer matched `expect`."""
     was_running = job.status == JobStatus.RUNNING
-    ended = Job.objects.filter(pk=job.pk, status=job.status, status__in=ACTIVE_STATUSES).update(
+    ending = Job.objects.filter(pk=job.pk, status=job.status, status__in=ACTIVE_STATUSES)
+    ended = ending.filter(expect or Q()).update(
         status=status, finished_at=timezone.now(), lease_until=None, next_attempt_at=None, **fields
     )
     if not ended:
@@ -482,6 +640,8 @@ def _job_end(job: Job, *, status: str, **fields) -> bool:
     if was_running:
         _slot_give_back(team_id=job.team_id)
     credits_release(job=job)
+    if job.part_outputs:
+        call_on_commit(asset_files_forget, [file for _, file in _part_outputs_load(job)])
     operations.on_failed(job)
     if was_running:
         _start_next(team=job.team)
@@ -499,29 +659,61 @@ def job_fail(*, job_id, code: str, message: str) -> bool:
     )
 
 
-@transaction.atomic(durable=True)
 def job_cancel(*, team, job_id, user=None, ip_address: str | None = None) -> Job:
-    job = Job.objects.select_related("team", "team__plan").filter(team=team, pk=job_id).first()
+    """Cancel a job and release its credits, when that is the truth: a job still waiting here,
+    or whose request the provider confirms it stopped (fal and Higgsfield stop only queued
+    requests). A job the provider is already running cannot be stopped: JobAlreadyRunning
+    (409), and it runs to the end, charged for what it delivers. So is one with a part
+    delivered, or a submit whose answer was lost (there is no request to stop)."""
+    job = Job.objects.filter(team=team, pk=job_id).first()
     if job is None:
         raise NotFound("No such job.")
-    if not _job_end(job, status=JobStatus.CANCELED):
-        raise JobNotCancellable(status=job.status)
-    if job.status == JobStatus.RUNNING and job.provider_request_id:
-        call_on_commit(
-            _provider_cancel,
-            provider_get(job.provider),
-            endpoint=job.endpoint,
-            request_id=job.provider_request_id,
-        )
+    if job.status == JobStatus.RUNNING and (job.part_outputs or job.submit_sent_at):
+        if job.part_outputs or not job.provider_request_id:
+            raise JobAlreadyRunning()
+        try:
+            stopped = provider_get(job.provider).cancel(
+                endpoint=job.endpoint, request_id=job.provider_request_id
+            )
+        except ProviderError as exc:
+            logger.warning("job %s: provider cancel failed: %s", job.pk, exc)
+            raise JobAlreadyRunning(
+                "The provider could not be asked to stop this job; try again shortly."
+            ) from exc
+        if not stopped:
+            raise JobAlreadyRunning()
+    return _job_cancel(job=job, user=user, ip_address=ip_address)
+
+
+@transaction.atomic(durable=True)
+def _job_cancel(*, job: Job, user, ip_address: str | None) -> Job:
+    """End the job as canceled, conditionally on the state `job_cancel` judged: a job that
+    moved meanwhile (its submit went out, a part came back) is not canceled behind its back."""
+    locked = rows_locked("job", Job.objects.select_related("team", "team__plan").filter(pk=job.pk))
+    current = locked.first()
+    if current is None or current.status not in ACTIVE_STATUSES:
+        raise JobNotCancellable(status=current.status if current else job.status)
+    # The state judged, as a condition of the update itself: on SQLite, where the row lock
+    # is a no-op, a submit marked in between makes the update match nothing.
+    judged = Q(
+        submit_sent_at=job.submit_sent_at,
+        provider_request_id=job.provider_request_id,
+        part=job.part,
+    )
+    if not _job_end(current, status=JobStatus.CANCELED, expect=judged):
+        current.refresh_from_db(fields=["status"])
+        if current.status == JobStatus.RUNNING:
+            raise JobAlreadyRunning()
+        raise JobNotCancellable(status=current.status)
     activity_record(
         action=Action.CANCEL_JOB,
-        team=team,
+        team=current.team,
         user=user,
         ip_address=ip_address,
-        metadata={"job_id": str(job.pk)},
+        metadata={"job_id": str(current.pk)},
     )
-    job.refresh_from_db()
-    return job
+    current.refresh_from_db()
+    return current
 
 
 def _provider_cancel(provider, *, endpoint: str, request_id: str) -> None:
@@ -543,11 +735,28 @@ def job_for_webhook(*, provider: str, job_id, token: str | None = None) -> Job:
     return job
 
 
-def job_webhook_received(*, job: Job) -> None:
-    """A webhook only says "look now": the job engine re-reads the provider's status."""
-    if job.status == JobStatus.RUNNING:
-        with transaction.atomic():
-            job_advance_on_commit(job_id=job.pk, priority=job.priority + 1)
+def job_webhook_received(*, job: Job, request_id: str | None = None) -> None:
+    """A webhook only says "look now": the job engine re-reads the provider's status. It never
+    causes a submit. When the submit's answer was lost, the webhook's request id is adopted
+    (the URL's job id and token already matched); one for a job that has ended is recorded in
+    the log and dropped."""
+    if job.status != JobStatus.RUNNING:
+        logger.warning(
+            "late %s webhook for %s job %s (request %s): dropped",
+            job.provider,
+            job.status,
+            job.pk,
+            request_id or "unnamed",
+        )
+        return
+    if job.submit_sent_at is None:
+        return
+    if not job.provider_request_id:
+        if request_id:
+            _request_adopt(job, provider_get(job.provider), request_id=request_id, look_now=True)
+        return
+    with transaction.atomic():
+        job_advance_on_commit(job_id=job.pk, priority=job.priority + 1)
 
 
 # --- the engine's tasks ---------------------------------------------------------------------

@@ -7,6 +7,8 @@ line below; the engine (`studio.engine`) calls only the functions of this module
 from typing import Any
 
 from genfans.billing import entitlements
+from genfans.providers.base import Capability
+from genfans.providers.registry import Needs
 from genfans.storage.services import StoredFile
 from genfans.studio.models import JobType
 from genfans.studio.operations import (
@@ -59,12 +61,24 @@ def measure(job, output, content: bytes):
     return measuring(job, output, content) if measuring else output
 
 
-def delivered_pricing(job, *, delivered: int) -> dict[str, Any]:
-    """The calculator's figures for what was actually delivered."""
+def delivered_pricing(job, *, assets) -> dict[str, Any]:
+    """The calculator's figures for what was actually delivered (`assets`, just recorded)."""
     pricing = OPERATIONS[job.type].delivered_pricing
     if pricing is None:
         return dict(job.params.get("pricing", {}))
-    return pricing(job, delivered=delivered)
+    return pricing(job, assets=assets)
+
+
+def needs(job_type: str, params: dict[str, Any]) -> Needs:
+    """What a job of these (prepared) params asks of its provider."""
+    asking = OPERATIONS[job_type].needs
+    return asking(params) if asking else Needs()
+
+
+def parts(job_type: str, params: dict[str, Any], capability: Capability) -> int:
+    """Into how many provider requests the job is split."""
+    splitting = OPERATIONS[job_type].parts
+    return splitting(params, capability) if splitting else 1
 
 
 def on_submitted(job, *, staged: dict[str, Any]) -> None:

@@ -10,7 +10,11 @@ shares; Higgsfield's own). The optional steps run at fixed points of the engine:
   did not report;
 - `on_submitted`, `on_succeeded`, `on_failed` run inside the engine's transactions and do no
   storage or provider I/O: what they record was staged or measured beforehand;
-- `delivered_pricing` prices what was delivered rather than what was asked for.
+- `delivered_pricing` prices what was delivered rather than what was asked for;
+- `needs` says what the job asks of a provider beyond the operation (a custom model's
+  weights, a video length), so it goes only where it can run;
+- `parts` says into how many provider requests the job is split when it asks for more than
+  one request may (`Capability.max_images`); `provider_input` then reads `job.part`.
 """
 
 from collections.abc import Callable
@@ -18,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from genfans.credits.calculator import QUALITIES
+from genfans.providers.base import Capability
+from genfans.providers.registry import Needs
 from genfans.studio.errors import InvalidJobParams
 
 MAX_PROMPT = 2000
@@ -41,6 +47,15 @@ class Operation:
     on_succeeded: Callable[..., None] | None = None
     on_failed: Callable[..., None] | None = None
     delivered_pricing: Callable[..., dict[str, Any]] | None = None
+    needs: Callable[[dict[str, Any]], Needs] | None = None
+    parts: Callable[[dict[str, Any], Capability], int] | None = None
+
+
+def part_share(total: int, *, parts: int, part: int) -> int:
+    """How many of `total` items part `part` of `parts` asks for: even shares, the last one
+    taking what is left (10 in 3 parts: 4, 4, 2)."""
+    per = -(-total // parts)
+    return max(0, min(per, total - part * per))
 
 
 def whole_number(raw: dict, name: str, default: int | None = None) -> int:

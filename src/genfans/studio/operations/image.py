@@ -6,12 +6,16 @@ from genfans.billing import entitlements
 from genfans.catalog.models import ReferenceModel
 from genfans.core.ids import uuid_or_none
 from genfans.credits.calculator import DEFAULT_QUALITY
+from genfans.providers.base import Capability
+from genfans.providers.registry import Needs
+from genfans.storage.models import AssetKind
 from genfans.studio.errors import InvalidJobParams
 from genfans.studio.operations import custom_model_image
 from genfans.studio.operations.base import (
     MAX_PROMPT,
     Operation,
     Prepared,
+    part_share,
     quality_require,
     whole_number,
 )
@@ -91,20 +95,22 @@ def provider_input(job, *, provider_name: str) -> dict[str, Any]:
             if reference.base_prompt
             else params["prompt"]
         )
-    seed = params["seed"] if params["seed"] is not None else int(job.pk.int % 2**31)
+    # Part k of a split request asks for its share, with seed + k, so no two parts repeat.
+    count = part_share(params["num_images"], parts=job.parts, part=job.part)
+    seed = (params["seed"] if params["seed"] is not None else int(job.pk.int % 2**31)) + job.part
     if provider_name == "higgsfield":
         return {
             "prompt": prompt,
             "width": params["width"],
             "height": params["height"],
-            "num_images": params["num_images"],
+            "num_images": count,
             "seed": seed,
             "quality": params["quality"],
         }
     data = {
         "prompt": prompt,
         "image_size": {"width": params["width"], "height": params["height"]},
-        "num_images": params["num_images"],
+        "num_images": count,
         "num_inference_steps": INFERENCE_STEPS[params["quality"]],
         "seed": seed,
         "enable_safety_checker": True,
@@ -115,11 +121,26 @@ def provider_input(job, *, provider_name: str) -> dict[str, Any]:
     return data
 
 
-def delivered_pricing(job, *, delivered: int) -> dict[str, Any]:
-    """NSFW-withheld images are not charged: price the images delivered."""
+def delivered_pricing(job, *, assets) -> dict[str, Any]:
+    """NSFW-withheld images, and those of a part that failed, are not charged: price the
+    images delivered."""
+    delivered = sum(1 for asset in assets if asset.kind == AssetKind.IMAGE)
     return {**job.params.get("pricing", {}), "num_images": delivered}
 
 
+def needs(params: dict[str, Any]) -> Needs:
+    return Needs(custom_weights=bool(params.get("custom_model_id")))
+
+
+def parts(params: dict[str, Any], capability: Capability) -> int:
+    per_request = capability.max_images or params["num_images"]
+    return -(-params["num_images"] // per_request)
+
+
 OPERATION = Operation(
-    prepare=prepare, provider_input=provider_input, delivered_pricing=delivered_pricing
+    prepare=prepare,
+    provider_input=provider_input,
+    delivered_pricing=delivered_pricing,
+    needs=needs,
+    parts=parts,
 )

@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from genfans.billing import entitlements
+from genfans.providers.registry import Needs
 from genfans.storage.models import Asset, AssetKind
 from genfans.storage.urls import asset_url
 from genfans.studio.errors import InvalidJobParams
@@ -105,17 +106,41 @@ def video_probe(content: bytes) -> tuple[float | None, int | None, int | None]:
 
 
 def measure(job: Job, output, content: bytes):
-    """Providers do not always say how long the clip is: read it from the downloaded bytes
-    (before the job's transaction, never from storage under its locks)."""
-    if output.kind != AssetKind.VIDEO or (output.duration and output.width):
+    """How long the delivered clip is, and its size, read from its bytes (before the job's
+    transaction, never from storage under its locks): that length is what is charged. The
+    provider's own figure, then the length asked for, stand in only when the file says
+    nothing."""
+    if output.kind != AssetKind.VIDEO:
         return output
     seconds, width, height = video_probe(content)
     return dataclasses.replace(
         output,
-        duration=output.duration or seconds or float(job.params["duration_s"]),
-        width=output.width or width,
-        height=output.height or height,
+        duration=seconds or output.duration or float(job.params["duration_s"]),
+        width=width or output.width,
+        height=height or output.height,
     )
 
 
-OPERATION = Operation(prepare=prepare, provider_input=provider_input, measure=measure)
+def delivered_pricing(job: Job, *, assets) -> dict[str, Any]:
+    """A clip is charged as the priced length nearest to what was delivered, never more than
+    the length asked for (and reserved): a 10 s request that came back as 5 s pays for 5."""
+    asked = job.params["duration_s"]
+    clip = next((asset for asset in assets if asset.kind == AssetKind.VIDEO), None)
+    seconds = asked
+    if clip is not None and clip.duration:
+        priced = [length for length in VIDEO_DURATIONS if length <= asked]
+        seconds = min(priced, key=lambda length: abs(length - clip.duration))
+    return {**job.params.get("pricing", {}), "duration_s": seconds}
+
+
+def needs(params: dict[str, Any]) -> Needs:
+    return Needs(video_seconds=params["duration_s"])
+
+
+OPERATION = Operation(
+    prepare=prepare,
+    provider_input=provider_input,
+    measure=measure,
+    delivered_pricing=delivered_pricing,
+    needs=needs,
+)
