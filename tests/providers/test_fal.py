@@ -12,7 +12,7 @@ from genfans.providers import fal_webhook
 from genfans.providers.base import OUTCOME_UNKNOWN, ProviderError, ProviderRequest, ProviderState
 from genfans.providers.errors import WebhookRejected
 from genfans.providers.fal import FalProvider, app_path, provider_from_settings
-from tests.providers.fakes import FakeFal
+from tests.providers.fake_fal import FakeFal
 
 ENDPOINT = "fal-ai/flux-lora"
 
@@ -21,7 +21,7 @@ def _request(**overrides):
     return ProviderRequest(
         operation="image_generation",
         endpoint=overrides.get("endpoint", ENDPOINT),
-        input={"prompt": "a cat", "num_images": 2},
+        input=overrides.get("input", {"prompt": "a cat", "num_images": 2}),
         webhook_url="http://app.test/api/webhooks/fal?job=1",
     )
 
@@ -46,7 +46,8 @@ def test_status_and_result_use_the_app_path_without_sub_paths(fake_fal):
     endpoint = "fal-ai/kling-video/v1.6/standard/image-to-video"
     assert app_path(endpoint) == "fal-ai/kling-video"
     provider = provider_from_settings()
-    request_id = provider.submit(_request(endpoint=endpoint))
+    clip = {"prompt": "wave", "image_url": "https://example.test/a.jpg", "duration": "5"}
+    request_id = provider.submit(_request(endpoint=endpoint, input=clip))
     provider.status(endpoint=endpoint, request_id=request_id)
     assert ("GET", f"/fal-ai/kling-video/requests/{request_id}/status") in fake_fal.log
 

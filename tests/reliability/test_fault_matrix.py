@@ -19,7 +19,7 @@ from genfans.storage.models import Asset
 from genfans.studio.engine.services import job_advance
 from genfans.studio.engine.sweep import jobs_sweep
 from genfans.studio.models import Job, JobStatus
-from tests.providers.fakes import serving_fal
+from tests.providers.fake_fal import serving_fal
 from tests.reliability.conftest import settle_report
 from tests.studio.conftest import make_team_client
 

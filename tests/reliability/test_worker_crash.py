@@ -17,7 +17,7 @@ from genfans.credits.models import CreditTransaction, Kind
 from genfans.storage.models import Asset
 from genfans.studio.engine.sweep import jobs_sweep
 from genfans.studio.models import Job, JobStatus
-from tests.providers.fakes import serving_fal
+from tests.providers.fake_fal import serving_fal
 from tests.reliability.conftest import settle_report
 from tests.studio.conftest import make_team_client
 
