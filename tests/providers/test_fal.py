@@ -88,11 +88,23 @@ def test_a_submit_that_timed_out_after_sending_is_outcome_unknown_not_retryable(
     assert len(fake_fal.requests) == 1
 
 
-def test_cancel_reaches_fal(fake_fal):
+def test_cancel_is_true_only_while_the_request_waits_in_fals_queue(fake_fal):
     provider = provider_from_settings()
-    request_id = provider.submit(_request())
-    provider.cancel(endpoint=ENDPOINT, request_id=request_id)
-    assert fake_fal.requests[request_id].canceled
+    queued, running, done = (provider.submit(_request()) for _ in range(3))
+    fake_fal.start_running(running)
+    fake_fal.complete(done)
+    assert provider.cancel(endpoint=ENDPOINT, request_id=queued) is True
+    # A runner has it (or finished it): fal answers 400 and bills the work.
+    assert provider.cancel(endpoint=ENDPOINT, request_id=running) is False
+    assert provider.cancel(endpoint=ENDPOINT, request_id=done) is False
+    assert [fake_fal.requests[r].canceled for r in (queued, running, done)] == [True, False, False]
+
+
+def test_cancel_that_cannot_reach_fal_is_a_retryable_error():
+    provider = FalProvider(key="k", queue_url="http://127.0.0.1:9", client=httpx.Client())
+    with pytest.raises(ProviderError) as error:
+        provider.cancel(endpoint=ENDPOINT, request_id="fal-1")
+    assert error.value.retryable is True
 
 
 def test_webhook_signature_verifies_against_the_jwks(fake_fal):

@@ -178,7 +178,9 @@ def test_video_and_face_swap_through_fal(engine, fal, pro_team_client, reference
     request_id = _next_request(engine, fal)
     sent = fal.requests[request_id]
     assert sent.app.startswith("fal-ai/kling-video")
-    assert sent.input["duration"] == "10" and sent.input["aspect_ratio"] == "9:16"
+    assert sent.input["duration"] == "10"
+    # kling's image-to-video takes no aspect ratio (the source image's shape is the clip's).
+    assert "aspect_ratio" not in sent.input
     assert sent.input["image_url"].startswith("http://testserver/media/")
     assert "sandbox_source_key" not in sent.input
     from PIL import Image

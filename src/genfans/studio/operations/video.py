@@ -83,6 +83,9 @@ def provider_input(job: Job, *, provider_name: str) -> dict[str, Any]:
         "duration": str(params["duration_s"]),
         "aspect_ratio": params["aspect_ratio"],
     }
+    if provider_name == "fal":
+        # kling's image-to-video declares no aspect_ratio: the clip takes the source's shape.
+        del data["aspect_ratio"]
     if provider_name == "higgsfield":
         data["duration"] = params["duration_s"]  # DoP takes seconds as a number
     if provider_name == "sandbox":
