@@ -4,6 +4,7 @@ Its webhooks are unsigned, so a webhook only tells us to look: the job engine re
 status from Higgsfield before trusting anything, and the webhook URL carries a per-job token.
 """
 
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import httpx
@@ -29,14 +30,70 @@ STATES = {
 }
 
 
+# SOUL's framings and sizes (docs.higgsfield.ai, SOUL models, 2026-12-02); the reference does
+# not say how many pixels each delivers, so a resolution is named by its nominal short side.
+SOUL_ASPECT_RATIOS = {
+    "9:16": 9 / 16,
+    "16:9": 16 / 9,
+    "4:3": 4 / 3,
+    "3:4": 3 / 4,
+    "1:1": 1.0,
+    "2:3": 2 / 3,
+    "3:2": 3 / 2,
+}
+SOUL_RESOLUTIONS = {"720p": 720, "1080p": 1080}
+# SOUL makes one or four images a request, nothing between.
+SOUL_BATCH_SIZES = (1, 4)
+SOUL_SEED_MAX = 1_000_000
+# DoP makes 5 second clips; it is asked for no other length.
+DOP_SECONDS = (5,)
+
+
+@dataclass(frozen=True)
+class SoulSize:
+    aspect_ratio: str
+    resolution: str
+    # Whether SOUL's framing or size is not exactly the width x height asked for (the page
+    # says so before the user spends anything).
+    differs: bool
+
+
+def soul_size(*, width: int, height: int) -> SoulSize:
+    """The SOUL aspect ratio nearest to width:height and the resolution nearest to its short
+    side."""
+    ratio = width / height
+    aspect_ratio = min(
+        SOUL_ASPECT_RATIOS, key=lambda name: abs(SOUL_ASPECT_RATIOS[name] / ratio - 1)
+    )
+    short_side = min(width, height)
+    resolution = min(SOUL_RESOLUTIONS, key=lambda name: abs(SOUL_RESOLUTIONS[name] - short_side))
+    differs = (
+        abs(SOUL_ASPECT_RATIOS[aspect_ratio] - ratio) > 1e-9
+        or SOUL_RESOLUTIONS[resolution] != short_side
+    )
+    return SoulSize(aspect_ratio=aspect_ratio, resolution=resolution, differs=differs)
+
+
+def soul_batch_size(count: int) -> int:
+    """The largest batch SOUL takes that does not exceed `count`."""
+    return max(size for size in SOUL_BATCH_SIZES if size <= max(count, 1))
+
+
+def soul_seed(seed: int) -> int:
+    """Our seed (any non-negative int) folded into SOUL's 1..1000000, the same seed each time."""
+    return seed % SOUL_SEED_MAX + 1
+
+
 class HiggsfieldProvider:
     name = "higgsfield"
     sends_webhooks = True
-    # Soul (text to image) and DoP (image to video); its reference lists no training,
-    # refinement or face swap endpoint, and Soul takes no LoRA weights.
+    # SOUL (text to image) and DoP (image to video); its reference lists no training,
+    # refinement or face swap endpoint, and SOUL takes no LoRA weights (only its own Soul ID
+    # characters, `custom_reference_id`, which our custom models are not). SOUL's batch is 1 or
+    # 4, never 2 or 3: "at most N per request" can be true of every split only for N = 1.
     capabilities = {
-        "image_generation": Capability(max_images=4),
-        "video_generation": Capability(video_seconds=(5,)),
+        "image_generation": Capability(max_images=1),
+        "video_generation": Capability(video_seconds=DOP_SECONDS),
     }
 
     def __init__(
@@ -81,18 +138,27 @@ class HiggsfieldProvider:
         return ProviderStatus(state=state, progress=100, outputs=tuple(outputs))
 
     def cancel(self, *, endpoint: str, request_id: str) -> bool:
-        # Higgsfield cancels only a queued request; a running one answers 400.
+        # Higgsfield cancels only a queued request; one that has started answers 400 (its SDK:
+        # "requests that have already started processing cannot be cancelled").
+        url = f"{self.base_url}/requests/{quote(request_id)}/cancel"
         try:
-            http.request_json(
-                self.client,
-                "POST",
-                f"{self.base_url}/requests/{quote(request_id)}/cancel",
-                what="higgsfield cancel",
-            )
-        except ProviderError as exc:
-            if exc.retryable:
-                raise
+            response = self.client.post(url)
+        except httpx.TimeoutException as exc:
+            raise ProviderError(
+                "higgsfield cancel: timed out", retryable=True, code="provider_timeout"
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ProviderError(
+                f"higgsfield cancel: {exc}", retryable=True, code="provider_unreachable"
+            ) from exc
+        if response.status_code == 400:
             return False
+        if response.status_code >= 300:
+            raise ProviderError(
+                f"higgsfield cancel: HTTP {response.status_code} {response.text[:300]}",
+                retryable=response.status_code == 429 or response.status_code >= 500,
+                code="provider_http_error",
+            )
         return True
 
     def download(self, output: ProviderOutput) -> bytes:

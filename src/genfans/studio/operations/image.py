@@ -6,6 +6,7 @@ from genfans.billing import entitlements
 from genfans.catalog.models import ReferenceModel
 from genfans.core.ids import uuid_or_none
 from genfans.credits.calculator import DEFAULT_QUALITY
+from genfans.providers import higgsfield
 from genfans.providers.base import Capability
 from genfans.providers.registry import Needs
 from genfans.storage.models import AssetKind
@@ -99,13 +100,15 @@ def provider_input(job, *, provider_name: str) -> dict[str, Any]:
     count = part_share(params["num_images"], parts=job.parts, part=job.part)
     seed = (params["seed"] if params["seed"] is not None else int(job.pk.int % 2**31)) + job.part
     if provider_name == "higgsfield":
+        # SOUL's own fields: a framing and a nominal size for our width x height, a batch it
+        # takes, a seed in its range. No weights: a custom model never routes here.
+        size = higgsfield.soul_size(width=params["width"], height=params["height"])
         return {
             "prompt": prompt,
-            "width": params["width"],
-            "height": params["height"],
-            "num_images": count,
-            "seed": seed,
-            "quality": params["quality"],
+            "aspect_ratio": size.aspect_ratio,
+            "resolution": size.resolution,
+            "batch_size": higgsfield.soul_batch_size(count),
+            "seed": higgsfield.soul_seed(seed),
         }
     data = {
         "prompt": prompt,

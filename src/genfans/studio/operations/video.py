@@ -77,17 +77,24 @@ def prepare(*, plan, team, raw: dict[str, Any]) -> Prepared:
 def provider_input(job: Job, *, provider_name: str) -> dict[str, Any]:
     params = job.params
     source = Asset.objects.get(pk=params["source_asset_id"])
+    image_url = asset_url(source, absolute=True, expires_in=INPUT_URL_SECONDS)
+    if provider_name == "higgsfield":
+        # DoP's own fields: it follows the image's framing and takes seconds as a number (its
+        # capability routes only the lengths it makes here).
+        return {
+            "prompt": params["prompt"],
+            "image_url": image_url,
+            "duration": params["duration_s"],
+        }
     data = {
         "prompt": params["prompt"],
-        "image_url": asset_url(source, absolute=True, expires_in=INPUT_URL_SECONDS),
+        "image_url": image_url,
         "duration": str(params["duration_s"]),
         "aspect_ratio": params["aspect_ratio"],
     }
     if provider_name == "fal":
         # kling's image-to-video declares no aspect_ratio: the clip takes the source's shape.
         del data["aspect_ratio"]
-    if provider_name == "higgsfield":
-        data["duration"] = params["duration_s"]  # DoP takes seconds as a number
     if provider_name == "sandbox":
         data["sandbox_source_key"] = source.storage_key
     return data
