@@ -1,7 +1,7 @@
 import pytest
 
 from tests.providers.fake_fal import serving_fal
-from tests.providers.fakes import serving_higgsfield
+from tests.providers.fake_higgsfield import serving_higgsfield
 
 
 @pytest.fixture

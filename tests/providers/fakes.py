@@ -6,13 +6,10 @@ lives here; fal's fake is in `fake_fal`.
 """
 
 import io
-import itertools
 import json
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
 
 from PIL import Image
 
@@ -92,76 +89,3 @@ class FakeServerBase:
 
     def submits(self) -> list[FakeRequest]:
         return list(self.requests.values())
-
-
-_ids = itertools.count(1)
-
-
-class FakeHiggsfield(FakeServerBase):
-    """Higgsfield's platform API: submit with hf_webhook, /requests/{id}/status|cancel."""
-
-    def handle(self, handler, method):
-        url = urlparse(handler.path)
-        parts = [p for p in url.path.split("/") if p]
-        if parts[:1] == ["files"]:
-            return handler._reply(200, self.files[parts[1]], "image/png")
-        if handler.headers.get("Authorization") != "Key hf-key:hf-secret":
-            return handler._reply(401, {"detail": "bad key"})
-        if parts[:1] == ["requests"] and len(parts) == 3:
-            request = self.requests.get(parts[1])
-            if request is None:
-                return handler._reply(404, {"detail": "not found"})
-            if parts[2] == "cancel" and method == "POST":
-                if request.status != "queued":
-                    return handler._reply(400, {"detail": "cannot cancel"})
-                request.status = "canceled"
-                return handler._reply(202, {"status": "canceled"})
-            body = {"status": request.status, "request_id": request.request_id}
-            body.update(request.result or {})
-            return handler._reply(200, body)
-        if method == "POST":
-            if self.fail_submits:
-                self.fail_submits -= 1
-                return handler._reply(500, {"detail": "boom"})
-            request_id = f"hf-{next(_ids)}"
-            webhook = parse_qs(url.query).get("hf_webhook", [""])[0]
-            self.requests[request_id] = FakeRequest(
-                request_id, "/".join(parts), handler._body(), webhook, status="queued"
-            )
-            return handler._reply(
-                200,
-                {
-                    "status": "queued",
-                    "request_id": request_id,
-                    "status_url": f"{self.url}/requests/{request_id}/status",
-                    "cancel_url": f"{self.url}/requests/{request_id}/cancel",
-                },
-            )
-        return handler._reply(404, {"detail": "not found"})
-
-    def complete(self, request_id: str, *, images: int = 1):
-        request = self.requests[request_id]
-        request.status = "completed"
-        request.result = {
-            "images": [
-                {"url": self.add_file(f"{request_id}-{i}.png", jpeg_bytes())} for i in range(images)
-            ]
-        }
-
-    def set_status(self, request_id: str, status: str):
-        self.requests[request_id].status = status
-
-
-@contextmanager
-def serving_higgsfield(settings, **overrides):
-    """A running FakeHiggsfield with the app's settings pointed at it (plus `overrides`)."""
-    fake = FakeHiggsfield().start()
-    settings.HIGGSFIELD_API_KEY = "hf-key"
-    settings.HIGGSFIELD_API_SECRET = "hf-secret"
-    settings.HIGGSFIELD_BASE_URL = fake.url
-    for name, value in overrides.items():
-        setattr(settings, name, value)
-    try:
-        yield fake
-    finally:
-        fake.stop()

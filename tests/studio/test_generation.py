@@ -12,7 +12,7 @@ from genfans.storage.models import Asset
 from genfans.studio.engine.sweep import jobs_sweep
 from genfans.studio.models import Job, JobStatus, TeamSlots
 from tests.providers.fake_fal import serving_fal
-from tests.providers.fakes import serving_higgsfield
+from tests.providers.fake_higgsfield import serving_higgsfield
 from tests.studio.conftest import make_team_client
 
 

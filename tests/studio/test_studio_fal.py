@@ -13,7 +13,7 @@ from genfans.providers.sandbox import render_video
 from genfans.storage.models import Asset
 from genfans.studio.models import CustomModel, Job, JobStatus, ModelVersion
 from tests.providers.fake_fal import serving_fal
-from tests.providers.fakes import serving_higgsfield
+from tests.providers.fake_higgsfield import serving_higgsfield
 from tests.studio.helpers import create_model, file_bytes, generate_from, upload, uploads
 
 START = 550
