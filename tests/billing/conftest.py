@@ -54,6 +54,9 @@ def fake_stripe(settings, plans):
             plan.stripe_price_id = price["id"]
     yield fake
     fake.stop()
+    # What the app sent that Stripe's published contract refuses (a test that provokes a
+    # refusal on purpose clears the list once it has checked it).
+    assert fake.contract_refusals == []
 
 
 def make_event(event_type: str, obj: dict, *, created: int | None = None, event_id: str = ""):

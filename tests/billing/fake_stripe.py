@@ -4,6 +4,10 @@ A threaded HTTP server that speaks Stripe's wire format: form-encoded requests w
 bracketed keys (`metadata[team_id]=…`, `line_items[0][price]=…`), JSON objects back,
 `{"error": {…}}` with a 4xx for unknown ids. The official SDK is pointed at it through
 `STRIPE_API_BASE` (its `base_addresses`), so the tests exercise the real client code.
+
+Every request is first checked against Stripe's published parameters for its endpoint
+(`stripe_contract`) and refused as Stripe would refuse it; the refusals are kept in
+`contract_refusals`, which the `fake_stripe` fixture requires to be empty at the end of a test.
 """
 
 import itertools
@@ -12,6 +16,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.billing.stripe_contract import request_check, unrecognized
 
 MONTHLY = {"interval": "month"}
 
@@ -55,6 +61,7 @@ class FakeStripe:
         self.charges: dict[str, dict] = {}
         self.webhook_endpoints: dict[str, dict] = {}
         self.requests: list[tuple[str, str, dict]] = []
+        self.contract_refusals: list[tuple[str, str, dict]] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -105,7 +112,10 @@ class FakeStripe:
                 params = _nest(pairs)
                 with fake._lock:
                     fake.requests.append((method, url.path, params))
-                    status, payload = fake.route(method, url.path, params)
+                    refused = request_check(method, url.path, params)
+                    if refused:
+                        fake.contract_refusals.append((method, url.path, refused[1]["error"]))
+                    status, payload = refused or fake.route(method, url.path, params)
                 raw = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -527,12 +537,7 @@ class FakeStripe:
             self.webhook_endpoints[endpoint["id"]] = endpoint
             # Only the creation response carries the secret, as at Stripe.
             return 200, {**endpoint, "secret": f"whsec_created{next(self._ids)}"}
-        return 404, {
-            "error": {
-                "type": "invalid_request_error",
-                "message": f"Unrecognized request URL ({method}: {path})",
-            }
-        }
+        return unrecognized(method, path)
 
     @staticmethod
     def _public(obj: dict) -> dict:
