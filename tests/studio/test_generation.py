@@ -370,12 +370,20 @@ def test_higgsfield_webhook_needs_the_job_token_and_is_re_read(
     )
     engine.drain(until=lambda: Job.objects.get(pk=job_id).progress > 5)
     assert Job.objects.get(pk=job_id).status == JobStatus.RUNNING
-    higgsfield.complete(request.request_id, images=2)
+    # SOUL makes one image per request here, so two images are two requests of one job.
+    higgsfield.complete(request.request_id, images=1)
+    anonymous.post(path, {"status": "completed"}, content_type="application/json")
+    engine.drain(until=lambda: len(higgsfield.requests) == 2)
+    assert Job.objects.get(pk=job_id).progress >= 50
+    second = [r for r in higgsfield.requests.values() if r is not request][0]
+    higgsfield.complete(second.request_id, images=1)
     anonymous.post(path, {"status": "completed"}, content_type="application/json")
     engine.drain()
     job = Job.objects.get(pk=job_id)
     assert (job.status, job.credits_charged) == (JobStatus.SUCCEEDED, _cost(num_images=2))
     assert Asset.objects.filter(job=job).count() == 2
+    assert [r.input["batch_size"] for r in (request, second)] == [1, 1]
+    assert second.input["seed"] == request.input["seed"] + 1
 
 
 def test_when_workers_are_scarce_the_higher_priority_plan_starts_first(engine, reference_model):
