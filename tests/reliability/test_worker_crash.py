@@ -76,6 +76,7 @@ def spawn_worker(fal, tmp_path):
         "FAL_KEY": "test-fal-key",
         "FAL_QUEUE_URL": fal.url,
         "FAL_JWKS_URL": f"{fal.url}/.well-known/jwks.json",
+        "PROVIDER_DOWNLOAD_ALLOWED_HOSTS": "127.0.0.1",
         "JOB_LEASE_SECONDS": str(LEASE_SECONDS),
     }
 

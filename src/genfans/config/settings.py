@@ -287,6 +287,9 @@ SANDBOX_FAILURE_RATE = env_float("SANDBOX_FAILURE_RATE", 0.0)
 FAL_QUEUE_URL = env_str("FAL_QUEUE_URL", "https://queue.fal.run")
 FAL_JWKS_URL = env_str("FAL_JWKS_URL", "https://rest.alpha.fal.ai/.well-known/jwks.json")
 HIGGSFIELD_BASE_URL = env_str("HIGGSFIELD_BASE_URL", "https://platform.higgsfield.ai")
+# Output downloads go only to public addresses over https; hosts listed here (`host` or
+# `host:port`, e.g. a local fake provider) are exempt from both rules.
+PROVIDER_DOWNLOAD_ALLOWED_HOSTS = env_list("PROVIDER_DOWNLOAD_ALLOWED_HOSTS")
 _JOB_TYPES = (
     "image_generation",
     "model_creation",

@@ -106,7 +106,7 @@ class FalProvider:
         )
 
     def download(self, output: ProviderOutput) -> bytes:
-        return http.download(self.client, output.url)
+        return http.download(output.url)
 
 
 def parse_result(result: dict[str, Any]) -> ProviderStatus:

@@ -162,7 +162,7 @@ class HiggsfieldProvider:
         return True
 
     def download(self, output: ProviderOutput) -> bytes:
-        return http.download(self.client, output.url)
+        return http.download(output.url)
 
 
 def provider_from_settings() -> HiggsfieldProvider:
