@@ -10,4 +10,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_H
 # Each test starts with an empty cache (tests/conftest.py clears it) in its own process.
 CACHES = {**CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The fake providers (tests/providers/fakes.py) serve their output files from this machine.
-PROVIDER_DOWNLOAD_ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+# The local fakes: their APIs on 127.0.0.1, the Higgsfield fake's results on 127.0.0.2.
+PROVIDER_DOWNLOAD_ALLOWED_HOSTS = ["127.0.0.1", "127.0.0.2", "localhost"]

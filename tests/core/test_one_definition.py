@@ -15,7 +15,7 @@ QUALITY_OWNER = "credits/calculator.py"
 JOB_TYPE_OWNER = "credits/models.py"
 # Keyed by job type for reasons of layering, not copies: settings load before the app registry
 # (models cannot be imported), and providers sit below credits.
-JOB_TYPE_KEYED_BELOW_CREDITS = {"config/settings.py", "providers/sandbox.py"}
+JOB_TYPE_KEYED_BELOW_CREDITS = {"config/settings.py", "providers/fal.py", "providers/sandbox.py"}
 
 
 def _modules():

@@ -25,7 +25,8 @@ from genfans.providers.fal import provider_from_settings as fal_from_settings
 from genfans.providers.higgsfield import provider_from_settings as higgsfield_from_settings
 from genfans.storage.models import Asset
 from genfans.studio.models import Job, JobStatus
-from tests.providers.fakes import jpeg_bytes, serving_fal
+from tests.providers.fake_fal import serving_fal
+from tests.providers.fakes import jpeg_bytes
 from tests.studio.conftest import engine, reference_model, team_client  # noqa: F401 - fixtures
 
 PUBLIC_IP = "93.184.216.34"

@@ -131,11 +131,6 @@ def test_results_come_from_another_host_than_the_queue(fake_fal):
     assert httpx.URL(output.url).port != httpx.URL(fake_fal.url).port
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15: downloads still go through the provider's client and carry its key; "
-    "the credential-free download client replaces FalProvider.download",
-)
 def test_no_credentials_reach_the_result_host(fake_fal):
     url = fake_fal.add_file("out.jpg", b"\xff\xd8bytes")
     provider_from_settings().download(ProviderOutput(url=url, content_type="image/jpeg"))

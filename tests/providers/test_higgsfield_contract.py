@@ -151,9 +151,6 @@ def test_results_come_from_another_host_which_records_each_downloads_headers(fak
     assert name == f"{request_id}-0.png"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="downloads reuse the API client (issue 15 item 5, another branch)"
-)
 def test_no_credentials_reach_the_result_host(fake_higgsfield):
     provider = provider_from_settings()
     request_id = _submit(provider, "higgsfield-ai/soul/standard", {"prompt": "a"})
