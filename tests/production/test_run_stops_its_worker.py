@@ -37,6 +37,8 @@ def test_run_forwards_the_signal_to_its_worker_and_exits_after_it(tmp_path, sign
         assert time.monotonic() - started < 15
         assert run.returncode == 0, log.read_text()
         assert "Traceback" not in log.read_text()
+        # Where each operation goes is said before any work is taken.
+        assert "provider routing: model_creation → sandbox" in log.read_text()
         # The request is logged, without the query string that may carry a secret.
         assert '"GET /no-such-page HTTP/1.1" 404' in log.read_text()
         assert "s3cret-in-the-query" not in log.read_text()

@@ -99,3 +99,16 @@ def test_another_teams_job_page_is_404(engine, reference_model):
     assert stranger.post(f"/dashboard/jobs/{job.pk}/cancel").status_code == 404
     assert Job.objects.get().status == JobStatus.QUEUED
     engine.drain()
+
+
+def test_where_images_go_to_higgsfield_each_size_says_what_it_renders_as(engine, settings):
+    settings.GENFANS_PROVIDER = "higgsfield"
+    settings.HIGGSFIELD_API_KEY = "hf-key"
+    _, client = _signed_in("soul@example.com")
+    page = client.get("/dashboard/generate").content.decode()
+    assert "768 × 1024 (Higgsfield: 3:4, 720p)" in page
+    assert "1024 × 1024 (Higgsfield: 1:1, 1080p)" in page
+
+    settings.GENFANS_PROVIDER = "sandbox"
+    settings.HIGGSFIELD_API_KEY = ""
+    assert "Higgsfield" not in client.get("/dashboard/generate").content.decode()

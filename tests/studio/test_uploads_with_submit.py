@@ -74,3 +74,23 @@ def test_a_face_swap_with_credits_keeps_both_uploads(pro_page_without_credits):
         job.params["face_asset_id"],
     }
     assert len(_stored_files(team)) == 2
+
+
+def test_a_face_swap_no_configured_provider_can_run_says_so_and_keeps_nothing(
+    pro_page_without_credits, settings
+):
+    team, client = pro_page_without_credits
+    give_credits(team, 100)
+    settings.GENFANS_PROVIDER = "higgsfield"
+    settings.HIGGSFIELD_API_KEY = "hf-key"
+    settings.FAL_KEY = ""
+    response = client.post(
+        "/dashboard/face-swap",
+        {"target": _photo("target.jpg"), "face": _photo("face.jpg", colour=(20, 40, 200))},
+    )
+    assert response.status_code == 400
+    assert "No configured provider can run this request" in response.content.decode()
+    assert Asset.objects.filter(team=team).count() == 0
+    assert _stored_files(team) == []
+    assert Job.objects.filter(team=team).count() == 0
+    assert credits_balance_get(team=team).available == 100

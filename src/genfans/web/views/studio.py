@@ -15,6 +15,9 @@ from genfans.core.http import client_ip
 from genfans.credits import calculator
 from genfans.credits.calculator import DEFAULT_QUALITY, QUALITY_CHOICES
 from genfans.credits.selectors import credits_balance_get
+from genfans.providers.errors import OperationUnavailable
+from genfans.providers.higgsfield import soul_size
+from genfans.providers.registry import provider_route
 from genfans.studio.engine.services import job_cancel, job_submit
 from genfans.studio.models import JobStatus, JobType
 from genfans.studio.operations.image import SIZES
@@ -33,6 +36,22 @@ PAGE_SIZE = 20
 PAYMENT_REQUIRED = {"insufficient_credits", "spend_limit_reached"}
 
 
+def _size_label(width: int, height: int) -> str:
+    """A size as the page offers it; where images go to Higgsfield, which takes a framing and
+    a resolution rather than pixels, the label says what it will render instead."""
+    label = f"{width} × {height}"
+    try:
+        provider = provider_route(JobType.IMAGE_GENERATION)
+    except OperationUnavailable:
+        return label
+    if provider != "higgsfield":
+        return label
+    size = soul_size(width=width, height=height)
+    if not size.differs:
+        return label
+    return f"{label} (Higgsfield: {size.aspect_ratio}, {size.resolution})"
+
+
 class PricingForm(forms.Form):
     """The fields that decide the price, on their own so the estimate needs nothing else."""
 
@@ -44,7 +63,7 @@ class PricingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.plan = plan
         self.fields["size"].choices = [
-            (f"{w}x{h}", f"{w} × {h}") for w, h in SIZES if max(w, h) <= plan.max_image_side
+            (f"{w}x{h}", _size_label(w, h)) for w, h in SIZES if max(w, h) <= plan.max_image_side
         ]
         larger = larger_images_plan(plan=plan)
         if larger is not None:
