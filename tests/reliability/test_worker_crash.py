@@ -140,7 +140,7 @@ def _charged_exactly_once(job_id) -> None:
 
 def test_worker_sigkilled_mid_submit(engine, fal, spawn_worker, reference_model):
     _, client = make_team_client(Client, email="kill-submit@example.com", credits=500)
-    fal.hang_submits = 30  # the worker sits inside the provider call until it is killed
+    fal.hang_submits = 3  # the worker sits inside the provider call until it is killed
     job_id = _generate(client, reference_model)
     worker = spawn_worker()
     _wait(lambda: any(method == "POST" for method, _ in fal.log), what="the submit to start")
@@ -148,14 +148,18 @@ def test_worker_sigkilled_mid_submit(engine, fal, spawn_worker, reference_model)
     worker.wait(timeout=10)
     job = Job.objects.get(pk=job_id)
     assert (job.status, job.provider_request_id) == (JobStatus.RUNNING, "")
+    assert job.submit_sent_at is not None
     fal.hang_submits = 0
 
+    # fal took the request before the worker died: the next worker must not send it again.
     _resume_after_lease(engine, job_id)
-    engine.drain(until=lambda: bool(Job.objects.get(pk=job_id).provider_request_id))
-    request_id = Job.objects.get(pk=job_id).provider_request_id
+    engine.drain(until=lambda: Job.objects.get(pk=job_id).lease_until is None)
+    _wait(lambda: fal.requests, what="fal to take the request the dead worker sent")
+    [request_id] = fal.requests
     fal.complete(request_id)
-    assert _deliver(fal, request_id).status_code == 200
+    assert _deliver(fal, request_id).status_code == 200  # names the request: adopted
     engine.drain()
+    assert list(fal.requests) == [request_id]
     _charged_exactly_once(job_id)
     settle_report("worker SIGKILL mid-submit (real process)")
 
@@ -169,7 +173,7 @@ def test_worker_sigkilled_mid_finish(engine, fal, spawn_worker, reference_model)
     fal.hang_downloads = 30  # the worker sits inside the output copy until it is killed
     fal.complete(request_id)
     assert _deliver(fal, request_id).status_code == 200
-    _wait(lambda: any(path.startswith("/files/") for _, path in fal.log), what="the download")
+    _wait(lambda: any(path.startswith("/files/") for path, _ in fal.downloads), what="the download")
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=10)
     job = Job.objects.get(pk=job_id)
@@ -195,7 +199,7 @@ def test_a_second_real_worker_resumes_what_a_killed_one_left(
     fal.hang_downloads = 30
     fal.complete(request_id)
     assert _deliver(fal, request_id).status_code == 200
-    _wait(lambda: any(path.startswith("/files/") for _, path in fal.log), what="the download")
+    _wait(lambda: any(path.startswith("/files/") for path, _ in fal.downloads), what="the download")
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     fal.hang_downloads = 0
