@@ -88,6 +88,16 @@ def owner_client(client, owner):
     return client
 
 
+@pytest.fixture
+def staff_client(client):
+    """A superuser in /admin/, in no team."""
+    superuser = make_user(email="root@example.com")
+    superuser.is_staff = superuser.is_superuser = True
+    superuser.save(update_fields=["is_staff", "is_superuser"])
+    client.force_login(superuser)
+    return client
+
+
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 

@@ -5,18 +5,8 @@ import pytest
 
 from genfans.billing.models import Plan, StripeEvent, TeamBilling
 from genfans.billing.seed import seed_plans
-from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    superuser = make_user(email="root@example.com")
-    superuser.is_staff = superuser.is_superuser = True
-    superuser.save(update_fields=["is_staff", "is_superuser"])
-    client.force_login(superuser)
-    return client
 
 
 def test_an_inbox_event_cannot_be_deleted_so_a_redelivery_stays_a_replay(staff_client):

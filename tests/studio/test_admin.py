@@ -13,18 +13,8 @@ from genfans.studio.models import (
     ModelVersionStatus,
 )
 from tests.catalog.factories import make_reference_model
-from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    superuser = make_user(email="root@example.com")
-    superuser.is_staff = superuser.is_superuser = True
-    superuser.save(update_fields=["is_staff", "is_superuser"])
-    client.force_login(superuser)
-    return client
 
 
 @pytest.fixture

@@ -6,18 +6,8 @@ import pytest
 from genfans.billing.models import Plan
 from genfans.billing.seed import seed_plans
 from genfans.teams.models import Role, SubscriptionStatus, TeamMember
-from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    superuser = make_user(email="root@example.com")
-    superuser.is_staff = superuser.is_superuser = True
-    superuser.save(update_fields=["is_staff", "is_superuser"])
-    client.force_login(superuser)
-    return client
 
 
 def seed_plans_and_get_pro() -> Plan:

@@ -48,25 +48,34 @@ def api_keys_revoke_for_member(
     return keys
 
 
-@transaction.atomic(durable=True)
-def team_member_remove(*, team: Team, user, member_user_id, ip_address: str | None = None) -> None:
-    team_lock(team)
-    team_owner_require(team=team, user=user)
-    member = member_get_for_team(team=team, user_id=member_user_id)
+def _member_leaves(*, team: Team, member, actor, ip_address: str | None, left: bool) -> None:
+    """The membership goes (never the last owner's), recorded, and the keys it made with it."""
     if member.is_owner and not owners_other_exist(team=team, user_id=member.user_id):
         raise LastOwner()
     member.delete()
     activity_record(
         action=Action.REMOVE_TEAM_MEMBER,
         team=team,
-        user=user,
+        user=actor,
         ip_address=ip_address,
         subject_user=member.user,
-        metadata={"role": member.role},
+        metadata={"role": member.role, **({"left": True} if left else {})},
     )
     api_keys_revoke_for_member(
-        team=team, user=member.user, reason="member_removed", actor=user, ip_address=ip_address
+        team=team,
+        user=member.user,
+        reason="member_left" if left else "member_removed",
+        actor=actor,
+        ip_address=ip_address,
     )
+
+
+@transaction.atomic(durable=True)
+def team_member_remove(*, team: Team, user, member_user_id, ip_address: str | None = None) -> None:
+    team_lock(team)
+    team_owner_require(team=team, user=user)
+    member = member_get_for_team(team=team, user_id=member_user_id)
+    _member_leaves(team=team, member=member, actor=user, ip_address=ip_address, left=False)
 
 
 @transaction.atomic(durable=True)
@@ -74,17 +83,4 @@ def team_leave(*, team: Team, user, ip_address: str | None = None) -> None:
     """A member leaves the team on their own. The last owner hands ownership over first."""
     team_lock(team)
     member = member_get_for_team(team=team, user_id=getattr(user, "id", None))
-    if member.is_owner and not owners_other_exist(team=team, user_id=member.user_id):
-        raise LastOwner()
-    member.delete()
-    activity_record(
-        action=Action.REMOVE_TEAM_MEMBER,
-        team=team,
-        user=user,
-        ip_address=ip_address,
-        subject_user=user,
-        metadata={"role": member.role, "left": True},
-    )
-    api_keys_revoke_for_member(
-        team=team, user=user, reason="member_left", actor=user, ip_address=ip_address
-    )
+    _member_leaves(team=team, member=member, actor=user, ip_address=ip_address, left=True)

@@ -83,27 +83,9 @@ class FalProvider:
 
     def cancel(self, *, endpoint: str, request_id: str) -> bool:
         # fal takes a request out of its queue (202 CANCELLATION_REQUESTED); one a runner has
-        # picked up answers 400 and runs to completion, billed. Anything else says nothing
-        # about the request, so it is an error rather than a "could not stop it".
-        try:
-            response = self.client.put(f"{self._request_url(endpoint, request_id)}/cancel")
-        except httpx.TimeoutException as exc:
-            raise ProviderError(
-                "fal cancel: timed out", retryable=True, code="provider_timeout"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ProviderError(
-                f"fal cancel: {exc}", retryable=True, code="provider_unreachable"
-            ) from exc
-        if response.status_code == 202:
-            return True
-        if response.status_code == 400:
-            return False
-        raise ProviderError(
-            f"fal cancel: HTTP {response.status_code} {response.text[:300]}",
-            retryable=response.status_code == 429 or response.status_code >= 500,
-            code="provider_http_error",
-        )
+        # picked up answers 400 and runs to completion, billed.
+        url = f"{self._request_url(endpoint, request_id)}/cancel"
+        return http.cancel(self.client, "PUT", url, what="fal cancel")
 
     def download(self, output: ProviderOutput) -> bytes:
         return http.download(output.url)

@@ -13,7 +13,6 @@ from django.conf import settings
 from genfans.providers import http
 from genfans.providers.base import (
     Capability,
-    ProviderError,
     ProviderOutput,
     ProviderRequest,
     ProviderState,
@@ -141,25 +140,7 @@ class HiggsfieldProvider:
         # Higgsfield cancels only a queued request; one that has started answers 400 (its SDK:
         # "requests that have already started processing cannot be cancelled").
         url = f"{self.base_url}/requests/{quote(request_id)}/cancel"
-        try:
-            response = self.client.post(url)
-        except httpx.TimeoutException as exc:
-            raise ProviderError(
-                "higgsfield cancel: timed out", retryable=True, code="provider_timeout"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ProviderError(
-                f"higgsfield cancel: {exc}", retryable=True, code="provider_unreachable"
-            ) from exc
-        if response.status_code == 400:
-            return False
-        if response.status_code >= 300:
-            raise ProviderError(
-                f"higgsfield cancel: HTTP {response.status_code} {response.text[:300]}",
-                retryable=response.status_code == 429 or response.status_code >= 500,
-                code="provider_http_error",
-            )
-        return True
+        return http.cancel(self.client, "POST", url, what="higgsfield cancel")
 
     def download(self, output: ProviderOutput) -> bytes:
         return http.download(output.url)

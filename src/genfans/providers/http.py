@@ -21,25 +21,44 @@ def _retryable_status(status: int) -> bool:
     return status == 429 or status >= 500
 
 
-def request_json(
-    client: httpx.Client, method: str, url: str, *, what: str, **kwargs: Any
-) -> dict[str, Any]:
+def _send(client: httpx.Client, method: str, url: str, *, what: str, **kwargs: Any):
     try:
-        response = client.request(method, url, **kwargs)
+        return client.request(method, url, **kwargs)
     except httpx.TimeoutException as exc:
         raise ProviderError(f"{what}: timed out", retryable=True, code="provider_timeout") from exc
     except httpx.TransportError as exc:
         raise ProviderError(f"{what}: {exc}", retryable=True, code="provider_unreachable") from exc
-    return _json_or_error(response, what=what)
+
+
+def _http_error(response: httpx.Response, *, what: str) -> ProviderError:
+    return ProviderError(
+        f"{what}: HTTP {response.status_code} {response.text[:300]}",
+        retryable=_retryable_status(response.status_code),
+        code="provider_http_error",
+    )
+
+
+def request_json(
+    client: httpx.Client, method: str, url: str, *, what: str, **kwargs: Any
+) -> dict[str, Any]:
+    return _json_or_error(_send(client, method, url, what=what, **kwargs), what=what)
+
+
+def cancel(client: httpx.Client, method: str, url: str, *, what: str) -> bool:
+    """Ask a provider queue to drop a request: True when it did (2xx), False when it answers
+    400 because the request has started (fal and Higgsfield both). Any other answer says
+    nothing about the request, so it is an error rather than a "could not stop it"."""
+    response = _send(client, method, url, what=what)
+    if response.status_code == 400:
+        return False
+    if response.status_code >= 300:
+        raise _http_error(response, what=what)
+    return True
 
 
 def _json_or_error(response: httpx.Response, *, what: str) -> dict[str, Any]:
     if response.status_code >= 400:
-        raise ProviderError(
-            f"{what}: HTTP {response.status_code} {response.text[:300]}",
-            retryable=_retryable_status(response.status_code),
-            code="provider_http_error",
-        )
+        raise _http_error(response, what=what)
     try:
         return response.json()
     except ValueError as exc:

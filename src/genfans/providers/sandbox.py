@@ -19,13 +19,13 @@ from django.core.files.storage import default_storage
 from PIL import Image, ImageDraw, ImageFilter
 
 from genfans.providers.base import (
-    Capability,
     ProviderError,
     ProviderOutput,
     ProviderRequest,
     ProviderState,
     ProviderStatus,
 )
+from genfans.providers.fal import FalProvider
 
 SALT = "genfans.sandbox"
 OUTPUT_PREFIX = "sandbox:"
@@ -41,13 +41,7 @@ class SandboxProvider:
     sends_webhooks = False
     # fal's limits, so the offline default runs the same paths (split requests, refused
     # lengths) as a real deployment.
-    capabilities = {
-        "image_generation": Capability(max_images=4, custom_weights=True),
-        "model_creation": Capability(),
-        "model_refinement": Capability(),
-        "video_generation": Capability(video_seconds=(5, 10)),
-        "face_swap": Capability(),
-    }
+    capabilities = FalProvider.capabilities
 
     def __init__(self, *, latency: float, failure_rate: float) -> None:
         self.latency = latency
