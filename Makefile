@@ -8,7 +8,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/genfans
 PYTHON := $(shell for p in python3.13 python3.12 python3 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
-.PHONY: install install-test run test lint format chromium clean bench bench-tools soak
+.PHONY: install install-test run test test-sqlite test-postgres lint format chromium clean bench bench-tools soak
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then echo "GenFans needs Python 3.12 or newer: none found on PATH or under pyenv (\$$PYENV_ROOT/versions). Install one and retry." >&2; exit 1; fi
@@ -46,12 +46,20 @@ format: install-test
 
 # SQLite runs everything; PostgreSQL runs everything but the browser tests and the
 # database-agnostic property suites, including the concurrency tests SQLite cannot express.
-# Both passes are measured (sys.monitoring keeps the cost low) and held to the coverage floor
-# in tests/coverage_floor.py; `$(BIN)/coverage report` shows the lines after a run.
+# The two passes run side by side, one per core (each test keeps its own files and ports),
+# their output kept apart. Both are measured (sys.monitoring keeps the cost low) and held to
+# the coverage floor in tests/coverage_floor.py; `$(BIN)/coverage report` shows the lines.
 COVERED_PYTEST = COVERAGE_CORE=sysmon $(BIN)/coverage run -m pytest
 test: install-test chromium lint
 	rm -rf var/coverage && mkdir -p var/coverage
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
+	$(BIN)/coverage combine -q
+	$(BIN)/python -m tests.coverage_floor
+
+test-sqlite:
 	$(COVERED_PYTEST) -q
+
+test-postgres:
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)', dbname='postgres', connect_timeout=3).close()" 2>/dev/null; then \
 		DATABASE_URL=$(PG_TEST_URL) $(COVERED_PYTEST) -q -m "not browser and not property"; \
 	elif [ "$$CI" = "true" ]; then \
@@ -59,8 +67,6 @@ test: install-test chromium lint
 	else \
 		echo "PostgreSQL not reachable at $(PG_TEST_URL): skipped the PostgreSQL pass (CI requires it)."; \
 	fi
-	$(BIN)/coverage combine -q
-	$(BIN)/python -m tests.coverage_floor
 
 # wrk (HTTP load) and pgbench (the database floors) from Debian, as `chromium` does.
 bench-tools:
