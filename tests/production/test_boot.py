@@ -133,6 +133,7 @@ def test_the_production_steps_serve_every_journey(tmp_path, database_url):
     try:
         wait_healthy(base_url, serve, serve_log)
         app = Deployment(base_url, worker_log)
+        _api_docs_offline(app)
         _accounts(app, base_url)
         _stripe_event(app)
         _image_job(app)
@@ -142,6 +143,18 @@ def test_the_production_steps_serve_every_journey(tmp_path, database_url):
         stop(worker)
     for log in (serve_log, worker_log):
         assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def _api_docs_offline(app: Deployment) -> None:
+    """Swagger UI comes from the collected static files (hashed names, served by WhiteNoise),
+    so /api/docs works without network."""
+    html = app.request("GET", "/api/docs").text
+    assets = re.findall(r'<(?:script[^>]*\ssrc|link[^>]*\shref)="([^"]+)"', html)
+    assert any(re.fullmatch(r"/static/ninja/swagger-ui-bundle\.\w+\.js", a) for a in assets), html
+    for asset in assets:
+        assert asset.startswith("/static/"), asset
+        served = app.request("GET", asset)
+        assert served.status_code == 200 and served.content, asset
 
 
 def _accounts(app: Deployment, base_url: str) -> None:
