@@ -39,6 +39,16 @@ def _routing_log() -> None:
     )
 
 
+def _run_base_url(args: list[str]) -> None:
+    """`genfans run --host H --port P` without BASE_URL (environment or `.env`) serves, and
+    has the worker it starts build links, at http://H:P rather than the default :8000."""
+    from genfans.config.env import env_str  # loads `.env`; no settings are read yet
+    from genfans.core.management.commands.run import serving_address
+
+    if not env_str("BASE_URL"):
+        os.environ["BASE_URL"] = serving_address(args)
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "genfans.config.settings")
@@ -52,6 +62,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if argv[0] == "help" and argv[1:] == ["--all"]:
         argv = ["help"]
+    if argv[0] == "run":
+        _run_base_url(argv[1:])
     if argv[0] in ROUTED_COMMANDS and not {"-h", "--help"} & set(argv):
         _routing_log()
     from django.core.management import execute_from_command_line

@@ -1,13 +1,16 @@
 """`genfans` commands as real processes, the way a deployment starts them: a fresh
 GENFANS_HOME (no `.env`, its own `var/`), only the environment given here, output to a log."""
 
+import email
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from email import policy
 from pathlib import Path
 
 import httpx
@@ -113,3 +116,39 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+class Deployment:
+    """HTTP to the served app; every answer is checked for 5xx."""
+
+    def __init__(self, base_url: str, worker_log: Path) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=15)
+        self.worker_log = worker_log
+
+    def request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        csrf = self.http.cookies.get("csrftoken")
+        headers = {"X-CSRFToken": csrf} if csrf else {}
+        response = self.http.request(
+            method, path, headers=headers | kwargs.pop("headers", {}), **kwargs
+        )
+        assert response.status_code < 500, (
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
+        return response
+
+    def emailed_link(self, pattern: str, count: int) -> re.Match:
+        """The count-th match of pattern in the emails the worker's console mailer printed
+        (each ends with a line of dashes; bodies are quoted-printable)."""
+
+        def found():
+            bodies = [
+                email.message_from_string(
+                    chunk[chunk.index("Content-Type:") :], policy=policy.default
+                ).get_content()
+                for chunk in self.worker_log.read_text().split("-" * 79)
+                if "Content-Type:" in chunk
+            ]
+            matches = list(re.finditer(pattern, "\n".join(bodies)))
+            return matches[count - 1] if len(matches) >= count else None
+
+        return wait_for(found, timeout=20, what=f"an email matching {pattern}")

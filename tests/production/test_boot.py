@@ -5,21 +5,18 @@ up, verifies the address and signs in, resets the password from the emailed link
 Stripe event arrives, and an API key runs an image job to the end. Nothing answers 5xx, no
 process logs a traceback, and no step is done by hand."""
 
-import email
 import json
 import os
 import re
 import time
-from email import policy
-from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 import stripe
 from django.conf import settings
 
 from tests.production.processes import (
+    Deployment,
     command_env,
     free_port,
     genfans,
@@ -60,42 +57,6 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'genfans.sqlite3'}"
     return request.getfixturevalue("postgres_url")
-
-
-class Deployment:
-    """HTTP to the served app; every answer is checked for 5xx."""
-
-    def __init__(self, base_url: str, worker_log: Path) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=15)
-        self.worker_log = worker_log
-
-    def request(self, method: str, path: str, **kwargs) -> httpx.Response:
-        csrf = self.http.cookies.get("csrftoken")
-        headers = {"X-CSRFToken": csrf} if csrf else {}
-        response = self.http.request(
-            method, path, headers=headers | kwargs.pop("headers", {}), **kwargs
-        )
-        assert response.status_code < 500, (
-            f"{method} {path}: {response.status_code} {response.text}"
-        )
-        return response
-
-    def emailed_link(self, pattern: str, count: int) -> re.Match:
-        """The count-th match of pattern in the emails the worker's console mailer printed
-        (each ends with a line of dashes; bodies are quoted-printable)."""
-
-        def found():
-            bodies = [
-                email.message_from_string(
-                    chunk[chunk.index("Content-Type:") :], policy=policy.default
-                ).get_content()
-                for chunk in self.worker_log.read_text().split("-" * 79)
-                if "Content-Type:" in chunk
-            ]
-            matches = list(re.finditer(pattern, "\n".join(bodies)))
-            return matches[count - 1] if len(matches) >= count else None
-
-        return wait_for(found, timeout=20, what=f"an email matching {pattern}")
 
 
 def test_the_production_steps_serve_every_journey(tmp_path, database_url):

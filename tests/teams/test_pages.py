@@ -1,6 +1,7 @@
 """Team, Activity and API-key pages: thin checks over the same services the API uses."""
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils.html import escape
 
@@ -74,6 +75,13 @@ def test_team_page_lists_members_and_invitations(owner_client, objects):
     assert "invitee@example.com" in html
     assert f"/invite/{objects['invitation'].id}" in html
     assert "Send invitation" in html
+
+
+def test_the_invitation_link_shown_is_the_emailed_one_whatever_the_host(owner_client, objects):
+    # "localhost" is an allowed host (DEBUG), yet the link to copy is BASE_URL's, as emailed.
+    html = owner_client.get("/dashboard/team", HTTP_HOST="localhost").content.decode()
+    assert f'value="{settings.BASE_URL}/invite/{objects["invitation"].id}"' in html
+    assert "localhost" not in html
 
 
 def test_member_sees_the_team_without_owner_controls(client_factory, team, objects):

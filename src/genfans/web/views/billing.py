@@ -43,8 +43,9 @@ PURCHASE_BADGES = {
 PACK_PAGES = ("billing", "credits")
 
 
-def _absolute(request, path: str) -> str:
-    return request.build_absolute_uri(path)
+def _absolute(path: str) -> str:
+    # Stripe sends the customer back here: BASE_URL, never the Host header the request brought.
+    return settings.BASE_URL + path
 
 
 def _credits_available(team) -> int:
@@ -110,10 +111,9 @@ def checkout(request):
             team=request.team,
             user=request.user,
             plan_code=plan_code,
-            success_url=_absolute(request, "/dashboard/billing")
-            + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=_absolute(request, "/pricing?" + urlencode({"plan": plan_code})),
-            portal_return_url=_absolute(request, "/dashboard/billing"),
+            success_url=_absolute("/dashboard/billing") + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=_absolute("/pricing?" + urlencode({"plan": plan_code})),
+            portal_return_url=_absolute("/dashboard/billing"),
         )
     except PlanNotFound as error:
         raise Http404(error.message) from error
@@ -149,8 +149,8 @@ def pack_checkout(request):
             team=request.team,
             user=request.user,
             pack=pack,
-            success_url=_absolute(request, "/dashboard/billing?purchase=complete"),
-            cancel_url=_absolute(request, reverse(page)),
+            success_url=_absolute("/dashboard/billing?purchase=complete"),
+            cancel_url=_absolute(reverse(page)),
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -167,9 +167,7 @@ def pack_checkout(request):
 @require_POST
 def portal(request):
     try:
-        url = portal_session_create(
-            team=request.team, return_url=_absolute(request, "/dashboard/billing")
-        )
+        url = portal_session_create(team=request.team, return_url=_absolute("/dashboard/billing"))
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("billing")

@@ -14,6 +14,7 @@ from genfans.accounts.two_factor import team_two_factor_require
 from genfans.core.errors import DomainError, NotFound
 from genfans.core.http import client_ip
 from genfans.emails.selectors import email_delivery_states_for_invitations
+from genfans.teams.emails import invitation_link
 from genfans.teams.middleware import SESSION_TEAM_KEY
 from genfans.teams.selectors import (
     invitation_list_open_for_email,
@@ -44,6 +45,9 @@ def _context(request, **extra) -> dict:
         if is_owner:
             m.cap_form = spend_limit_form(m.user_id, m.spend, failed=extra.get("failed_cap"))
     invitations = list(invitation_list_pending_for_team(team=team))
+    for invitation in invitations:
+        # The emailed link, from BASE_URL: never from the Host header a request brought.
+        invitation.link = invitation_link(invitation.pk)
     emails = email_delivery_states_for_invitations(
         team=team, invitation_ids=[i.pk for i in invitations]
     )

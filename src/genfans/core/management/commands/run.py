@@ -1,3 +1,4 @@
+import argparse
 import signal
 import subprocess
 import sys
@@ -7,14 +8,30 @@ from django.core.management.base import BaseCommand
 
 # A worker still busy with a task after this long is killed rather than left running.
 WORKER_STOP_SECONDS = 30
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = "8000"
+
+
+def serving_address(argv: list[str]) -> str:
+    """The address `genfans run <argv>` serves on, as a base URL. Read before the settings load
+    so that, with BASE_URL unset, emailed links (and the allowed host) follow --host/--port; a
+    wildcard host becomes loopback, an address a browser on this machine can open."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser.add_argument("--port", default=DEFAULT_PORT)
+    known, _ = parser.parse_known_args(argv)
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(known.host, known.host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{known.port}"
 
 
 class Command(BaseCommand):
     help = "Development: migrate, seed if empty, and serve with a background worker."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", default="8000")
+        parser.add_argument("--host", default=DEFAULT_HOST)
+        parser.add_argument("--port", default=DEFAULT_PORT)
         parser.add_argument("--no-worker", action="store_true", help="do not start a worker")
 
     def handle(self, *args, host, port, no_worker, **options):
