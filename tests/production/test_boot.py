@@ -95,6 +95,7 @@ def test_the_production_steps_serve_every_journey(tmp_path, database_url):
         wait_healthy(base_url, serve, serve_log)
         app = Deployment(base_url, worker_log)
         _api_docs_offline(app)
+        _not_found_and_favicon(app)
         _accounts(app, base_url)
         _stripe_event(app)
         _image_job(app)
@@ -116,6 +117,15 @@ def _api_docs_offline(app: Deployment) -> None:
         assert asset.startswith("/static/"), asset
         served = app.request("GET", asset)
         assert served.status_code == 200 and served.content, asset
+
+
+def _not_found_and_favicon(app: Deployment) -> None:
+    missing = app.request("GET", "/no-such-page")
+    assert missing.status_code == 404 and "Page not found" in missing.text
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', missing.text)[1]
+    assert app.request("GET", icon).headers["Content-Type"] == "image/svg+xml"
+    redirect = app.request("GET", "/favicon.ico")
+    assert redirect.status_code == 302 and redirect.headers["Location"] == icon
 
 
 def _accounts(app: Deployment, base_url: str) -> None:

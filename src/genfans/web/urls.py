@@ -15,6 +15,7 @@ from genfans.web.views.media import media
 
 urlpatterns = [
     path("", public.landing, name="landing"),
+    path("favicon.ico", public.favicon, name="favicon"),
     path("sign-in", auth.sign_in, name="sign-in"),
     path("sign-in/two-factor", auth.sign_in_two_factor, name="sign-in-two-factor"),
     path("sign-up", auth.sign_up, name="sign-up"),
