@@ -335,6 +335,7 @@ PERIODIC_TASKS = [
     ("jobs-sweep", 60, "genfans.studio.tasks.jobs_sweep_task"),
     ("tasks-prune", 24 * 60 * 60, "genfans.studio.tasks.task_results_prune_task"),
     ("retention-cleanup", 24 * 60 * 60, "genfans.storage.tasks.retention_cleanup_task"),
+    ("files-expiring", 24 * 60 * 60, "genfans.studio.tasks.files_expiring_announce_task"),
     ("rate-counters-prune", 60 * 60, "genfans.core.tasks.rate_counters_prune_task"),
     ("emails-sweep", 60, "genfans.emails.sweep.email_deliveries_sweep_task"),
 ]

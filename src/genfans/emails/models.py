@@ -8,6 +8,7 @@ class EmailKind(models.TextChoices):
     INVITATION = "invitation", "Team invitation"
     PASSWORD_RESET = "password_reset", "Password reset"
     EMAIL_VERIFICATION = "email_verification", "Email verification"
+    FILES_EXPIRING = "files_expiring", "Files about to expire"
 
 
 class EmailStatus(models.TextChoices):

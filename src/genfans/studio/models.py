@@ -207,3 +207,34 @@ class ModelVersion(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.model.name} v{self.number} ({self.status})"
+
+
+class FilesExpiringCursor(BaseModel):
+    """How far ahead a team's expiring files have been announced: every gallery file expiring
+    up to `announced_until` is in an email already. Moved only by a conditional update from
+    the value last read, so two workers (or a rerun) announce one batch once."""
+
+    team = models.OneToOneField(
+        "teams.Team", on_delete=models.CASCADE, related_name="files_expiring_cursor"
+    )
+    announced_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.team} announced until {self.announced_until}"
+
+
+class FilesExpiringNotice(BaseModel):
+    """One announced batch: what its emails say, read when they are sent."""
+
+    team = models.ForeignKey(
+        "teams.Team", on_delete=models.CASCADE, related_name="files_expiring_notices"
+    )
+    files = models.PositiveIntegerField()
+    first_expires_at = models.DateTimeField()
+    last_expires_at = models.DateTimeField()
+    deliveries = models.ManyToManyField(
+        "emails.EmailDelivery", blank=True, related_name="files_expiring_notices"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.files} files of {self.team} expiring from {self.first_expires_at}"
