@@ -1,6 +1,29 @@
 from django import forms
 
+from genfans.studio.operations.base import MAX_PROMPT
 from genfans.teams.models import Role
+
+
+class PromptField(forms.CharField):
+    """A prompt of at most MAX_PROMPT characters, refused with the limit when longer.
+
+    No HTML `maxlength`: a browser cuts a longer paste to the limit without a word, and the
+    page then submits a prompt the person never wrote. The limit travels as `data-max-length`
+    for the page's counter instead."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_PROMPT)
+        super().__init__(**kwargs)
+        self.error_messages["max_length"] = (
+            f"A prompt can be at most {self.max_length:,} characters; "
+            "this one has %(show_value)s. Shorten it and submit again."
+        )
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        attrs["data-max-length"] = str(self.max_length)
+        return attrs
 
 
 def _password(autocomplete: str, **kwargs) -> forms.CharField:

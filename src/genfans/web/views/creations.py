@@ -19,11 +19,13 @@ from genfans.studio.operations.video import ASPECT_RATIOS, VIDEO_DURATIONS, VIDE
 from genfans.studio.selectors import (
     asset_source_get_for_team,
     custom_model_list_for_team,
+    custom_models_with_images_for_team,
     gallery_list_for_team,
 )
 from genfans.studio.uploaded import job_submit_with_uploads
 from genfans.web.decorators import team_required
 from genfans.web.errors import add_form_error
+from genfans.web.forms import PromptField
 from genfans.web.pagination import page_for_request
 
 GALLERY_PAGE = 24
@@ -34,8 +36,8 @@ def _ready_models(team):
     return list(custom_model_list_for_team(team=team, status=CustomModelStatus.READY))
 
 
-def _model_choices(team, blank: str):
-    return [("", blank)] + [(str(m.pk), m.name) for m in _ready_models(team)]
+def _model_choices(models, blank: str):
+    return [("", blank)] + [(str(m.pk), m.name) for m in models]
 
 
 def _job_id(request) -> str | None:
@@ -50,9 +52,8 @@ def _job_id(request) -> str | None:
 class VideoForm(forms.Form):
     image_asset_id = forms.CharField(required=False, widget=forms.HiddenInput)
     model_id = forms.ChoiceField(required=False, label="…or a model's newest image")
-    prompt = forms.CharField(
+    prompt = PromptField(
         required=False,
-        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "How should it move?"}),
     )
     duration_s = forms.TypedChoiceField(
@@ -62,7 +63,10 @@ class VideoForm(forms.Form):
 
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["model_id"].choices = _model_choices(team, "—")
+        # A video starts from the model's newest image: a model with none would only fail.
+        self.fields["model_id"].choices = _model_choices(
+            custom_models_with_images_for_team(team=team), "—"
+        )
 
     def clean(self):
         data = super().clean()
@@ -145,7 +149,9 @@ class FaceSwapForm(forms.Form):
 
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["model_id"].choices = _model_choices(team, "— use a face photo instead —")
+        self.fields["model_id"].choices = _model_choices(
+            _ready_models(team), "— use a face photo instead —"
+        )
 
 
 @team_required

@@ -29,6 +29,7 @@ from genfans.studio.selectors import (
 )
 from genfans.web.decorators import team_required
 from genfans.web.errors import add_form_error
+from genfans.web.forms import PromptField
 from genfans.web.pagination import page_for_request
 
 PAGE_SIZE = 20
@@ -104,9 +105,7 @@ class GenerateForm(PricingForm):
     field_order = ["model_id", "prompt", "size", "quality", "num_images", "seed"]
 
     model_id = forms.ChoiceField(label="Model")
-    prompt = forms.CharField(
-        max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What happens?"})
-    )
+    prompt = PromptField(widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What happens?"}))
     seed = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
 
     def __init__(self, *args, team, **kwargs):
