@@ -35,7 +35,7 @@ def test_a_user_sees_their_credits_and_filters_the_history(live_server, page):
     expect(page).to_have_url(live_server.url + "/dashboard/credits?kind=reserve")
     expect(page.get_by_test_id("credit-row")).to_have_count(1)
     expect(page.locator('a.chip[data-kind="reserve"]')).to_have_class("chip active")
-    expect(page.get_by_test_id("credit-row")).to_contain_text("held for a job")
+    expect(page.get_by_test_id("credit-row")).to_contain_text("12 held")
 
     page.set_viewport_size({"width": 390, "height": 800})
     expect(page.get_by_test_id("credits-available")).to_be_visible()
