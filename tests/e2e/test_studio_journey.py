@@ -34,7 +34,7 @@ def test_catalog_to_model_to_images_to_video_to_gallery(live_server, page, worke
     photos = []
     for index in range(5):
         path = tmp_path / f"me-{index}.jpg"
-        path.write_bytes(jpeg_bytes(160, 200, colour=(60 + 30 * index, 110, 150)))
+        path.write_bytes(jpeg_bytes(512, 640, colour=(60 + 30 * index, 110, 150)))
         photos.append(str(path))
 
     page.goto(live_server.url + "/sign-in")
@@ -120,7 +120,7 @@ def test_face_swap_with_a_models_face(live_server, page, worker, tmp_path):
             upload_create(
                 team=team,
                 user=user,
-                file=SimpleUploadedFile(f"{i}.jpg", jpeg_bytes(120, 160, colour=(200, 150, 40))),
+                file=SimpleUploadedFile(f"{i}.jpg", jpeg_bytes(512, 640, colour=(200, 150, 40))),
             ).pk
         )
         for i in range(4)

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tests.providers.fakes import jpeg_bytes
 
 
-def upload(client, colour=(200, 120, 80), size=(96, 128)) -> str:
+def upload(client, colour=(200, 120, 80), size=(512, 640)) -> str:
     file = SimpleUploadedFile("photo.jpg", jpeg_bytes(*size, colour=colour), "image/jpeg")
     response = client.post("/api/uploads", {"file": file})
     assert response.status_code == 201, response.content

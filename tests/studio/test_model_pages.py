@@ -19,7 +19,7 @@ from tests.providers.fakes import jpeg_bytes
 HTMX = {"HX-Request": "true"}
 
 
-def _photo(name="p.jpg", colour=(180, 100, 90), size=(96, 128)):
+def _photo(name="p.jpg", colour=(180, 100, 90), size=(512, 640)):
     return SimpleUploadedFile(name, jpeg_bytes(*size, colour=colour), "image/jpeg")
 
 

@@ -16,7 +16,7 @@ from tests.providers.fakes import jpeg_bytes
 
 
 def _photo(name, colour=(180, 100, 90)):
-    return SimpleUploadedFile(name, jpeg_bytes(96, 128, colour=colour), "image/jpeg")
+    return SimpleUploadedFile(name, jpeg_bytes(512, 640, colour=colour), "image/jpeg")
 
 
 def _stored_files(team) -> list[str]:

@@ -29,6 +29,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "spend_limit_reached": 402,
     "too_many_queued_jobs": 429,
     "file_too_large": 413,
+    "photo_too_small": 422,
     "unsupported_media_type": 415,
     "stripe_unavailable": 502,
 }

@@ -21,3 +21,8 @@ class ImageTooLarge(ValidationError):
 class InvalidImage(ValidationError):
     code = "invalid_image"
     default_message = "The file is not a readable image."
+
+
+class PhotoTooSmall(ValidationError):
+    code = "photo_too_small"
+    default_message = "The photo is too small."

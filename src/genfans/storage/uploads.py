@@ -14,7 +14,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from genfans.core.errors import DomainError
 from genfans.core.transactions import call_on_commit
-from genfans.storage.errors import FileTooLarge, ImageTooLarge, InvalidImage, UnsupportedFileType
+from genfans.storage.errors import (
+    FileTooLarge,
+    ImageTooLarge,
+    InvalidImage,
+    PhotoTooSmall,
+    UnsupportedFileType,
+)
 from genfans.storage.models import Asset, AssetKind
 from genfans.storage.services import (
     StoredFile,
@@ -111,11 +117,28 @@ def _clean(image: Image.Image) -> tuple[bytes, int, int]:
     return out.getvalue(), upright.width, upright.height
 
 
-def upload_validate(*, file) -> tuple[bytes, str, int, int]:
-    """The cleaned bytes, content type and dimensions of an acceptable upload; raises else."""
+def image_short_side_check(*, width: int, height: int, min_side: int | None) -> None:
+    """Refuse an image whose short side is under `min_side` (no minimum when None): the one
+    check for stored dimensions and for a file about to be stored."""
+    if min_side is not None and min(width, height) < min_side:
+        raise PhotoTooSmall(
+            f"Photos must be at least {min_side} pixels on the short side; "
+            f"this one is {width}×{height}.",
+            field="file",
+            width=width,
+            height=height,
+            min_side=min_side,
+        )
+
+
+def upload_validate(*, file, min_side: int | None = None) -> tuple[bytes, str, int, int]:
+    """The cleaned bytes, content type and dimensions of an acceptable upload; raises else.
+    `min_side` applies to the stored (upright, bounded) dimensions, the ones a later check
+    of the stored upload sees."""
     image = _decode(_read_limited(file))
     content_type = FORMATS[_format(image)]
     content, width, height = _clean(image)
+    image_short_side_check(width=width, height=height, min_side=min_side)
     return content, content_type, width, height
 
 
@@ -133,18 +156,26 @@ def upload_create(*, team, user, file) -> Asset:
     )
 
 
-def uploads_store(*, team, user, files: list) -> list[Asset]:
+def uploads_store(*, team, user, files: list, min_side: int | None = None) -> list[Asset]:
     """Store several uploads, all or none: every file is checked before any is written, the
     files are written before the transaction that records them (no storage I/O under its
-    locks) and deleted again if it does not commit. A refused file's error names it in
-    `details["file_name"]`."""
+    locks) and deleted again if it does not commit. When files are refused, the first one's
+    error is raised, naming it in `details["file_name"]`, and `details["files"]` lists every
+    refused file (`file_name`, `code`, `message`) so a page can name them all."""
     cleaned = []
+    refused: list[tuple[str, DomainError]] = []
     for file in files:
         try:
-            cleaned.append(upload_validate(file=file))
+            cleaned.append(upload_validate(file=file, min_side=min_side))
         except DomainError as error:
-            error.details["file_name"] = file.name
-            raise
+            refused.append((file.name, error))
+    if refused:
+        name, first = refused[0]
+        first.details["file_name"] = name
+        first.details["files"] = [
+            {"file_name": n, "code": e.code, "message": e.message} for n, e in refused
+        ]
+        raise first
     stored = []
     try:
         for content, content_type, _, _ in cleaned:

@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 
 from genfans.core.locks import rows_locked
 from genfans.credits.calculator import DEFAULT_QUALITY
+from genfans.storage.errors import PhotoTooSmall
 from genfans.storage.models import Asset, AssetKind
 from genfans.storage.services import (
     StoredFile,
@@ -19,6 +20,7 @@ from genfans.storage.services import (
     asset_record,
     asset_retention_clear,
 )
+from genfans.storage.uploads import image_short_side_check
 from genfans.storage.urls import asset_url
 from genfans.studio.errors import InvalidJobParams
 from genfans.studio.models import (
@@ -37,6 +39,9 @@ TRAINING_STEPS = {"draft": 500, "standard": 1000, "high": 2000}
 ARCHIVE_TYPE = "application/zip"
 # The provider fetches the zip while training, which may wait in its queue and be retried.
 ARCHIVE_URL_SECONDS = 24 * 60 * 60
+# The trainer learns a face from detail a thumbnail does not have: every training photo (new
+# model or refinement, page or API) is at least this long on its short side.
+MIN_PHOTO_SIDE = 512
 
 
 def photos_require(*, team, raw_ids: Any, field: str, low: int, high: int) -> list[Asset]:
@@ -51,7 +56,32 @@ def photos_require(*, team, raw_ids: Any, field: str, low: int, high: int) -> li
         raise InvalidJobParams(
             "Some photos were not found: upload them again.", field=field, missing=missing[:5]
         )
-    return [found[i] for i in ids]
+    photos = [found[i] for i in ids]
+    _photos_large_enough(photos, field=field)
+    return photos
+
+
+def _photos_large_enough(photos: list[Asset], *, field: str) -> None:
+    small = []
+    for photo in photos:
+        try:
+            image_short_side_check(
+                width=photo.width or 0, height=photo.height or 0, min_side=MIN_PHOTO_SIDE
+            )
+        except PhotoTooSmall as error:
+            small.append((photo, error))
+    if small:
+        _, first = small[0]
+        raise PhotoTooSmall(
+            first.message
+            if len(small) == 1
+            else f"{len(small)} photos are too small. {first.message}",
+            field=field,
+            min_side=MIN_PHOTO_SIDE,
+            photos=[
+                {"upload_id": str(p.pk), "width": p.width, "height": p.height} for p, _ in small
+            ],
+        )
 
 
 def quality_of(raw: dict) -> str:

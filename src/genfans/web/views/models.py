@@ -22,6 +22,7 @@ from genfans.studio.custom_models import (
 from genfans.studio.models import CustomModelStatus, JobType, ModelVersionStatus
 from genfans.studio.operations.model_creation import MAX_PHOTOS, MIN_PHOTOS
 from genfans.studio.operations.model_refinement import MAX_REFINE_PHOTOS
+from genfans.studio.operations.training import MIN_PHOTO_SIDE
 from genfans.studio.selectors import (
     custom_model_detail_for_team,
     custom_model_list_for_team,
@@ -98,9 +99,11 @@ def _photo_files(request, *, low: int, high: int, form: forms.Form) -> list | No
 
 
 def _upload_error(form, error: DomainError) -> None:
-    name = error.details.get("file_name")
-    if name:
-        form.add_error(None, f"{name}: {error.message}")
+    # Every refused file is named, not only the first.
+    refused = error.details.get("files")
+    if refused:
+        for file in refused:
+            form.add_error(None, f"{file['file_name']}: {file['message']}")
     else:
         add_form_error(form, error)
 
@@ -153,6 +156,7 @@ def model_new(request):
                     team=team,
                     user=request.user,
                     files={"upload_ids": files},
+                    min_side=MIN_PHOTO_SIDE,
                     submit=lambda ids: custom_model_create(
                         team=team,
                         user=request.user,
@@ -301,6 +305,7 @@ def model_refine(request, model_id):
                 team=request.team,
                 user=request.user,
                 files={"upload_ids": files},
+                min_side=MIN_PHOTO_SIDE,
                 submit=lambda ids: custom_model_refine(
                     team=request.team,
                     user=request.user,
