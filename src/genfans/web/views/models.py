@@ -1,6 +1,7 @@
 """My Models, the create-model wizard and a model's page: the same services as the API."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -185,6 +186,8 @@ def model_new(request):
             "estimate": None,
             "min_photos": MIN_PHOTOS,
             "max_photos": MAX_PHOTOS,
+            "min_side": MIN_PHOTO_SIDE,
+            "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
         },
         status=status,
     )
