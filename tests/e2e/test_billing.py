@@ -50,8 +50,11 @@ def test_visitor_picks_a_plan_signs_up_and_gets_it(live_server, page):
 
 
 @pytest.fixture
-def fake_stripe(settings):
-    """Stripe's API and its hosted checkout and portal pages, faked on a local port."""
+def fake_stripe(settings, live_server):
+    """Stripe's API and its hosted checkout and portal pages, faked on a local port. Stripe
+    sends the browser back to BASE_URL, the address the studio is served at: here, the live
+    server's."""
+    settings.BASE_URL = live_server.url
     fake = FakeStripe()
     settings.STRIPE_API_BASE = fake.start()
     settings.STRIPE_SECRET_KEY = "sk_test_fake"

@@ -2,6 +2,7 @@
 was delivered at, and a prompt over the limit refused with the limit rather than cut."""
 
 import pytest
+from django.contrib.staticfiles import finders
 
 from genfans.catalog.models import ReferenceModel
 from genfans.storage.services import asset_create
@@ -29,7 +30,7 @@ def _model(team, name: str) -> CustomModel:
         reference_model=reference,
         name=name,
         status=CustomModelStatus.READY,
-        trigger_word=f"tok{name}",
+        trigger_word="tokhonest",
     )
     model.current_version = ModelVersion.objects.create(
         model=model, number=1, status=ModelVersionStatus.READY, trigger_word=model.trigger_word
@@ -84,8 +85,6 @@ def test_a_prompt_over_the_limit_is_refused_not_cut(owner_client, path):
 
 
 def test_a_long_model_name_is_cut_with_an_ellipsis_not_the_page_widened(owner_client, team):
-    from django.contrib.staticfiles import finders
-
     name = "N" * 80
     model = _model(team, name)
     cards = owner_client.get("/dashboard/models").text
