@@ -31,18 +31,14 @@ from genfans.credits.services import credits_capture, credits_release
 from genfans.storage.models import Asset
 from genfans.studio.engine.services import job_submit
 from genfans.studio.models import (
-    CustomModel,
-    CustomModelStatus,
     Job,
     JobType,
-    ModelVersion,
-    ModelVersionKind,
-    ModelVersionStatus,
 )
 from genfans.teams.errors import NotTeamOwner
 from genfans.teams.models import Action, ActivityLog, TeamMember
 from tests.credits.factories import give_credits
 from tests.factories import make_api_key, make_member, make_user
+from tests.studio.helpers import ready_model
 
 pytestmark = pytest.mark.django_db
 
@@ -162,25 +158,6 @@ def uploaded(team, count: int) -> list[str]:
         )
         for _ in range(count)
     ]
-
-
-def ready_model(team, reference_model) -> CustomModel:
-    model = CustomModel.objects.create(
-        team=team,
-        reference_model=reference_model,
-        name="Ava",
-        status=CustomModelStatus.READY,
-        trigger_word="tokava",
-    )
-    model.current_version = ModelVersion.objects.create(
-        model=model,
-        number=1,
-        kind=ModelVersionKind.CREATION,
-        status=ModelVersionStatus.READY,
-        trigger_word="tokava",
-    )
-    model.save()
-    return model
 
 
 # Every API route that submits a job: (path, body) for a team.

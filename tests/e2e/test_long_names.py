@@ -6,15 +6,12 @@ import pytest
 from genfans.catalog.models import ReferenceModel
 from genfans.storage.services import asset_create
 from genfans.studio.models import (
-    CustomModel,
-    CustomModelStatus,
     Job,
     JobStatus,
     JobType,
-    ModelVersion,
-    ModelVersionStatus,
 )
 from tests.factories import PASSWORD, make_user
+from tests.studio.helpers import ready_model
 
 NAME = "N" * 80
 
@@ -26,17 +23,7 @@ def test_a_long_model_name_does_not_widen_any_page(live_server, page, width):
     reference = ReferenceModel.objects.create(
         slug="long-name", name=NAME, category="fashion", base_prompt="portrait"
     )
-    model = CustomModel.objects.create(
-        team=team,
-        reference_model=reference,
-        name=NAME,
-        status=CustomModelStatus.READY,
-        trigger_word="toklong",
-    )
-    model.current_version = ModelVersion.objects.create(
-        model=model, number=1, status=ModelVersionStatus.READY, trigger_word="toklong"
-    )
-    model.save()
+    model = ready_model(team, reference, name=NAME, trigger_word="toklong")
     job = Job.objects.create(
         team=team,
         type=JobType.IMAGE_GENERATION,

@@ -2,6 +2,13 @@
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from genfans.studio.models import (
+    CustomModel,
+    CustomModelStatus,
+    ModelVersion,
+    ModelVersionKind,
+    ModelVersionStatus,
+)
 from tests.providers.fakes import jpeg_bytes
 
 
@@ -42,3 +49,23 @@ def file_bytes(client, url: str) -> bytes:
     response = client.get(url)
     assert response.status_code == 200, url
     return b"".join(response.streaming_content)
+
+
+def ready_model(team, reference_model, *, name="Ava", trigger_word="tokava") -> CustomModel:
+    """A trained custom model with one ready version, made directly (no training job)."""
+    model = CustomModel.objects.create(
+        team=team,
+        reference_model=reference_model,
+        name=name,
+        status=CustomModelStatus.READY,
+        trigger_word=trigger_word,
+    )
+    model.current_version = ModelVersion.objects.create(
+        model=model,
+        number=1,
+        kind=ModelVersionKind.CREATION,
+        status=ModelVersionStatus.READY,
+        trigger_word=trigger_word,
+    )
+    model.save()
+    return model

@@ -8,15 +8,13 @@ from genfans.catalog.models import ReferenceModel
 from genfans.storage.services import asset_create
 from genfans.studio.models import (
     CustomModel,
-    CustomModelStatus,
     Job,
     JobStatus,
     JobType,
-    ModelVersion,
-    ModelVersionStatus,
 )
 from genfans.studio.operations.base import MAX_PROMPT
 from genfans.studio.selectors import custom_models_with_images_for_team
+from tests.studio.helpers import ready_model
 
 pytestmark = pytest.mark.django_db
 
@@ -25,18 +23,7 @@ def _model(team, name: str) -> CustomModel:
     reference, _ = ReferenceModel.objects.get_or_create(
         slug="ava-honest", defaults={"name": "Ava", "category": "fashion", "base_prompt": "Ava"}
     )
-    model = CustomModel.objects.create(
-        team=team,
-        reference_model=reference,
-        name=name,
-        status=CustomModelStatus.READY,
-        trigger_word="tokhonest",
-    )
-    model.current_version = ModelVersion.objects.create(
-        model=model, number=1, status=ModelVersionStatus.READY, trigger_word=model.trigger_word
-    )
-    model.save()
-    return model
+    return ready_model(team, reference, name=name, trigger_word="tokhonest")
 
 
 def _output(team, *, job_type, params, kind, **size):
